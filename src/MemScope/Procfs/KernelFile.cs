@@ -1,0 +1,124 @@
+using System.Runtime.InteropServices;
+using System.Buffers;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace MemScope.Procfs;
+
+/// <summary>
+/// Reads small kernel files whole. procfs reports sizes of 0 or 4096 whatever the content, so the length is
+/// never trusted: we read until EOF into a pooled buffer that grows as needed.
+/// </summary>
+public static class KernelFile
+{
+    private const int Enoent = 2, Esrch = 3, Eacces = 13, Eperm = 1, Enotdir = 20;
+
+    /// <summary>Reads the whole file and decodes it (kernel files are ASCII/UTF-8) into a new string.</summary>
+    public static string ReadAllText(string path)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(8192);
+        try
+        {
+            int length = ReadInto(path, ref buffer);
+            return Encoding.UTF8.GetString(buffer, 0, length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Tries to read a file; returns null when it does not exist (feature absent on this kernel).</summary>
+    public static string? TryReadAllText(string path)
+    {
+        try { return ReadAllText(path); }
+        catch (KernelFileException e) when (e.Error == KernelFileError.Gone) { return null; }
+    }
+
+    /// <summary>
+    /// Reads the file, decodes it into a pooled char buffer and hands the characters to <paramref name="parse"/>;
+    /// nothing but the parser's result is allocated on the way.
+    /// </summary>
+    public static T Parse<T>(string path, SpanParser<T> parse)
+    {
+        byte[] bytes = ArrayPool<byte>.Shared.Rent(8192);
+        char[]? chars = null;
+        try
+        {
+            int length = ReadInto(path, ref bytes);
+            chars = ArrayPool<char>.Shared.Rent(Math.Max(length, 1));
+            // Latin-1 widening is exact for the ASCII the kernel writes and never throws on odd bytes.
+            int charCount = Encoding.Latin1.GetChars(bytes, 0, length, chars, 0);
+            return parse(chars.AsSpan(0, charCount), path);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+            if (chars is not null) ArrayPool<char>.Shared.Return(chars);
+        }
+    }
+
+    /// <summary>Reads the whole file into <paramref name="buffer"/> (rented from the shared pool, grown as needed).</summary>
+    public static int ReadInto(string path, ref byte[] buffer)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Classify(path, e);
+        }
+
+        using (handle)
+        {
+            int total = 0;
+            try
+            {
+                while (true)
+                {
+                    if (total == buffer.Length)
+                    {
+                        byte[] bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        Buffer.BlockCopy(buffer, 0, bigger, 0, total);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    // procfs files are not seekable streams in the usual sense; sequential reads at our offset work.
+                    int read = RandomAccess.Read(handle, buffer.AsSpan(total), total);
+                    if (read <= 0) break;
+                    total += read;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw Classify(path, e);
+            }
+            return total;
+        }
+    }
+
+    /// <summary>Maps an I/O exception to one of the three fixed outcomes.</summary>
+    public static KernelFileException Classify(string path, Exception e)
+    {
+        if (e is KernelFileException k) return k;
+        if (e is FileNotFoundException or DirectoryNotFoundException)
+            return new KernelFileException(KernelFileError.Gone, path, "no such file", inner: e);
+        if (e is UnauthorizedAccessException)
+            return new KernelFileException(KernelFileError.Denied, path, "permission denied", inner: e);
+        int errno = e.HResult & 0xFFFF;
+        // .NET surfaces unmapped errno values in HResult on Unix; ESRCH is what a dying process gives.
+        int native = Marshal.GetLastPInvokeError();
+        if (errno is Esrch or Enoent or Enotdir || native is Esrch)
+            return new KernelFileException(KernelFileError.Gone, path, "process exited", inner: e);
+        if (errno is Eacces or Eperm)
+            return new KernelFileException(KernelFileError.Denied, path, "permission denied", inner: e);
+        if (e.Message.Contains("No such process", StringComparison.Ordinal))
+            return new KernelFileException(KernelFileError.Gone, path, "process exited", inner: e);
+        return new KernelFileException(KernelFileError.Io, path, e.Message, inner: e);
+    }
+}
+
+/// <summary>Parses the characters of one kernel file; <c>path</c> is for error messages.</summary>
+public delegate T SpanParser<T>(ReadOnlySpan<char> content, string path);

@@ -1,0 +1,60 @@
+namespace MemScope.Procfs;
+
+/// <summary>
+/// The sysctls under /proc/sys/vm: each file holds one or more integers (lowmem_reserve_ratio holds several). Kept
+/// by name; the ones the views use have typed accessors. A sysctl missing on this kernel is null.
+/// </summary>
+public sealed class SysVm
+{
+    private readonly Dictionary<string, long[]> _values;
+    private SysVm(Dictionary<string, long[]> values) => _values = values;
+
+    public IReadOnlyDictionary<string, long[]> All => _values;
+
+    public long? this[string name] => _values.TryGetValue(name, out long[]? v) && v.Length > 0 ? v[0] : null;
+
+    public long? Swappiness => this["swappiness"];
+    public long? MinFreeKbytes => this["min_free_kbytes"];
+    public long? WatermarkScaleFactor => this["watermark_scale_factor"];
+    public long? WatermarkBoostFactor => this["watermark_boost_factor"];
+    public long? ZoneReclaimMode => this["zone_reclaim_mode"];
+    public long? VfsCachePressure => this["vfs_cache_pressure"];
+    /// <summary>0 heuristic, 1 always, 2 strict (never).</summary>
+    public long? OvercommitMemory => this["overcommit_memory"];
+    public long? OvercommitRatio => this["overcommit_ratio"];
+    public long? OvercommitKbytes => this["overcommit_kbytes"];
+    public long? DirtyRatio => this["dirty_ratio"];
+    public long? DirtyBackgroundRatio => this["dirty_background_ratio"];
+    public long? PanicOnOom => this["panic_on_oom"];
+    public long? NrHugepages => this["nr_hugepages"];
+
+    /// <summary>Reads every readable file of <paramref name="directory"/> (…/proc/sys/vm); unreadable or non-numeric ones are skipped.</summary>
+    public static SysVm Read(string directory)
+    {
+        var values = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        if (!Directory.Exists(directory)) return new SysVm(values);
+        foreach (string file in Directory.EnumerateFiles(directory))
+        {
+            string? text;
+            try { text = KernelFile.ReadAllText(file); }
+            catch (KernelFileException) { continue; } // write-only (drop_caches, compact_memory) or denied
+            if (TryParseNumbers(text, out long[] numbers)) values[Path.GetFileName(file)] = numbers;
+        }
+        return new SysVm(values);
+    }
+
+    internal static bool TryParseNumbers(ReadOnlySpan<char> text, out long[] numbers)
+    {
+        var list = new List<long>(1);
+        ReadOnlySpan<char> rest = text;
+        while (true)
+        {
+            ReadOnlySpan<char> t = SpanParsing.NextToken(ref rest);
+            if (t.IsEmpty) break;
+            if (!SpanParsing.TryParseLong(t, out long v)) { numbers = []; return false; }
+            list.Add(v);
+        }
+        numbers = list.ToArray();
+        return numbers.Length > 0;
+    }
+}

@@ -1,0 +1,73 @@
+namespace MemScope.Procfs;
+
+/// <summary>
+/// /proc/vmstat: "name value" event counters and gauges (pages unless the name says otherwise; pgpgin/pgpgout are
+/// KiB). Names come and go between kernels (pgscan_direct split per zone before 4.8, allocstall per zone since
+/// 4.10...), so every field is looked up by name and may be null. Also parses sysfs node vmstat files.
+/// </summary>
+public sealed class Vmstat
+{
+    public static readonly KeySet Keys = new(
+        "nr_free_pages", "nr_zone_inactive_anon", "nr_zone_active_anon", "nr_zone_inactive_file", "nr_zone_active_file",
+        "nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file", "nr_unevictable", "nr_mlock",
+        "nr_anon_pages", "nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback", "nr_shmem", "nr_slab_reclaimable",
+        "nr_slab_unreclaimable", "nr_kernel_stack", "nr_page_table_pages", "nr_dirtied", "nr_written",
+        "nr_anon_transparent_hugepages", "nr_shmem_hugepages", "nr_file_hugepages", "nr_swapcached",
+        "pgpgin", "pgpgout", "pswpin", "pswpout", "pgalloc_normal", "pgfree", "pgfault", "pgmajfault",
+        "pgactivate", "pgdeactivate", "pgrefill", "pgsteal_kswapd", "pgsteal_direct", "pgsteal_khugepaged",
+        "pgscan_kswapd", "pgscan_direct", "pgscan_khugepaged", "pgscan_direct_throttle", "pgscan_anon", "pgscan_file",
+        "pgsteal_anon", "pgsteal_file", "allocstall", "allocstall_dma", "allocstall_dma32", "allocstall_normal",
+        "allocstall_movable", "allocstall_device", "kswapd_low_wmark_hit_quickly", "kswapd_high_wmark_hit_quickly",
+        "pageoutrun", "pginodesteal", "kswapd_inodesteal", "slabs_scanned", "oom_kill", "workingset_refault_anon",
+        "workingset_refault_file", "workingset_activate_anon", "workingset_activate_file", "workingset_restore_anon",
+        "workingset_restore_file", "workingset_nodereclaim", "compact_stall", "compact_fail", "compact_success",
+        "thp_fault_alloc", "thp_fault_fallback", "thp_collapse_alloc", "thp_split_page", "thp_swpout",
+        "htlb_buddy_alloc_success", "htlb_buddy_alloc_fail", "pgmigrate_success", "pgmigrate_fail",
+        "numa_hit", "numa_miss", "numa_foreign", "numa_interleave", "numa_local", "numa_other",
+        "drop_pagecache", "drop_slab", "pgskip_normal", "pgdemote_kswapd", "pgdemote_direct",
+        "pgsteal_kswapd_normal", "pgsteal_kswapd_dma32", "pgsteal_direct_normal", "pgsteal_direct_dma32",
+        "pgscan_kswapd_normal", "pgscan_kswapd_dma32", "pgscan_direct_normal", "pgscan_direct_dma32",
+        "nr_dirty_threshold", "nr_dirty_background_threshold", "swap_ra", "swap_ra_hit", "zswpin", "zswpout");
+
+    private readonly CounterTable _table;
+    private Vmstat(CounterTable table) => _table = table;
+
+    public ulong? this[string key] => _table[key];
+    public IEnumerable<KeyValuePair<string, ulong>> Entries => _table.Entries;
+
+    /// <summary>Sum of every present key starting with <paramref name="prefix"/> (e.g. per-zone pgsteal_* on old kernels); null when none is present.</summary>
+    public ulong? SumPrefix(string prefix)
+    {
+        ulong sum = 0;
+        bool any = false;
+        foreach (var kv in _table.Entries)
+        {
+            if (!kv.Key.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            sum += kv.Value;
+            any = true;
+        }
+        return any ? sum : null;
+    }
+
+    public static Vmstat Read(string path) => KernelFile.Parse(path, Parse);
+
+    public static Vmstat Parse(ReadOnlySpan<char> content, string path)
+    {
+        var table = new CounterTable(Keys);
+        int lineNumber = 0;
+        foreach (ReadOnlySpan<char> raw in content.EnumerateLines())
+        {
+            lineNumber++;
+            ReadOnlySpan<char> rest = raw;
+            ReadOnlySpan<char> key = SpanParsing.NextToken(ref rest);
+            if (key.IsEmpty) continue;
+            ReadOnlySpan<char> value = SpanParsing.NextToken(ref rest);
+            // Some counters are signed in the kernel (per-cpu drift can show a small negative number): unknown.
+            if (value.Length > 0 && value[0] == '-') continue;
+            if (!SpanParsing.TryParseULong(value, out ulong v))
+                throw KernelFileException.Malformed(path, lineNumber, raw, $"'{key}' has no number");
+            table.Set(key, v);
+        }
+        return new Vmstat(table);
+    }
+}
