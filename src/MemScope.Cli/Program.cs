@@ -1,2 +1,3 @@
-// Placeholder entry point; the command tree lands with the foundation commit.
-return 0;
+using MemScope.Cli;
+
+return CliHost.Run(args);

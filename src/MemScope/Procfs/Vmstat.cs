@@ -35,15 +35,21 @@ public sealed class Vmstat
     public ulong? this[string key] => _table[key];
     public IEnumerable<KeyValuePair<string, ulong>> Entries => _table.Entries;
 
-    /// <summary>Sum of every present key starting with <paramref name="prefix"/> (e.g. per-zone pgsteal_* on old kernels); null when none is present.</summary>
-    public ulong? SumPrefix(string prefix)
+    private static readonly string[] ZoneSuffixes = ["_dma", "_dma32", "_normal", "_high", "_movable", "_device"];
+
+    /// <summary>
+    /// A counter by its modern name, or the sum of its per-zone spellings on kernels that split it
+    /// (pgscan_kswapd_normal... before 4.8, allocstall_normal... since 4.10). Null when neither is present.
+    /// </summary>
+    public ulong? Counter(string name)
     {
+        if (_table[name] is ulong exact) return exact;
         ulong sum = 0;
         bool any = false;
-        foreach (var kv in _table.Entries)
+        foreach (string suffix in ZoneSuffixes)
         {
-            if (!kv.Key.StartsWith(prefix, StringComparison.Ordinal)) continue;
-            sum += kv.Value;
+            if (_table[name + suffix] is not ulong v) continue;
+            sum += v;
             any = true;
         }
         return any ? sum : null;

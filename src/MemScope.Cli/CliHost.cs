@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using MemScope.Procfs;
+
+namespace MemScope.Cli;
+
+/// <summary>Builds the command tree, runs it, and turns every failure into one line on stderr and an exit code.</summary>
+public static class CliHost
+{
+    public static int Run(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
+    {
+        stdout ??= Console.Out;
+        stderr ??= Console.Error;
+        RootCommand root = CommandTree.Build();
+        ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            stderr.WriteLine($"memscope: {parse.Errors[0].Message} (see 'memscope {CommandPath(parse)}--help')");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+            return parse.Invoke(config);
+        }
+        catch (Exception e)
+        {
+            return Report(e, stderr);
+        }
+    }
+
+    /// <summary>One clear line per failure; a stack trace only when MEMSCOPE_DEBUG is set.</summary>
+    public static int Report(Exception e, TextWriter stderr)
+    {
+        if (e is AggregateException { InnerExceptions.Count: 1 } agg) e = agg.InnerExceptions[0];
+        (int code, string message) = e switch
+        {
+            CliException c => (c.ExitCode, c.Message),
+            KernelFileException { Error: KernelFileError.Gone } k => (ExitCodes.NotFound, k.Message),
+            KernelFileException { Error: KernelFileError.Denied } k => (ExitCodes.NoPermission, $"{k.Message} (run as root or as the process owner)"),
+            KernelFileException k => (ExitCodes.DataError, k.Message),
+            UnauthorizedAccessException u => (ExitCodes.NoPermission, u.Message),
+            OperationCanceledException => (ExitCodes.Interrupted, "interrupted"),
+            IOException io => (ExitCodes.IoError, io.Message),
+            _ => (ExitCodes.Internal, $"internal error: {e.GetType().Name}: {e.Message}"),
+        };
+        stderr.WriteLine($"memscope: {message}");
+        if (Environment.GetEnvironmentVariable("MEMSCOPE_DEBUG") is { Length: > 0 }) stderr.WriteLine(e);
+        return code;
+    }
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var r = parse.CommandResult; r is not null && r.Command is not RootCommand; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, r.Command.Name);
+        return names.Count == 0 ? "" : string.Join(' ', names) + " ";
+    }
+}

@@ -1,0 +1,25 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using MemScope.Cli.Commands;
+
+namespace MemScope.Cli;
+
+/// <summary>The whole command line. Each command lives in Commands/, one file each; add yours to the list.</summary>
+public static class CommandTree
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("memscope: where Linux memory went, and why");
+        // '-h' means "human" in free/ps as in procps, so help is --help or -? only.
+        for (int i = root.Options.Count - 1; i >= 0; i--)
+            if (root.Options[i] is HelpOption) root.Options.RemoveAt(i);
+        root.Options.Add(new HelpOption("--help", "-?"));
+        GlobalOptions.AddTo(root);
+
+        Command[] commands =
+        [
+        ];
+        foreach (Command c in commands) root.Subcommands.Add(c);
+        return root;
+    }
+}
