@@ -18,6 +18,8 @@ public static class CommandTree
 
         Command[] commands =
         [
+            AccountCommand.Create(),
+            SlabCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;
