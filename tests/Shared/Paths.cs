@@ -8,10 +8,19 @@ public static class Paths
         ?? throw new InvalidOperationException("cannot find MemScope.slnx above the test binaries");
 
     /// <summary>../shared/fixtures beside the repository (read-only, from other projects).</summary>
-    public static string SharedFixtures { get; } = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "fixtures"));
+    /// (Searched upwards, so worktrees at /work/wt/NAME find /work/shared/fixtures too.)
+    public static string SharedFixtures { get; } = FindUpDir(RepoRoot, Path.Combine("shared", "fixtures"))
+        ?? Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "fixtures"));
 
     /// <summary>Our own captures from this machine, beside the tests.</summary>
     public static string Captures { get; } = Path.Combine(RepoRoot, "tests", "MemScope.Tests", "Captures");
+
+    private static string? FindUpDir(string start, string relative)
+    {
+        for (var dir = new DirectoryInfo(start).Parent; dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, relative))) return Path.Combine(dir.FullName, relative);
+        return null;
+    }
 
     private static string? FindUp(string start, string marker)
     {

@@ -63,6 +63,9 @@ public sealed class SnapshotCollector(ProcFs proc, SysFs sys)
         Stat = Optional(Proc.ReadStat),
         MemoryPressure = Proc.TryReadPressure("memory"),
         UptimeSeconds = Proc.TryReadUptimeSeconds(),
+        Zoneinfo = Optional(() => Zoneinfo.Read(Proc.PathOf("zoneinfo"))),
+        Buddyinfo = Optional(() => Buddyinfo.Read(Proc.PathOf("buddyinfo"))),
+        Swaps = Optional(() => Swaps.Read(Proc.PathOf("swaps"))),
     };
 
     private static T? Optional<T>(Func<T> read) where T : class

@@ -14,4 +14,10 @@ public sealed record SystemSnapshot
     public Pressure? MemoryPressure { get; init; }
     public SysVm? SysVm { get; init; }
     public double? UptimeSeconds { get; init; }
+    /// <summary>/proc/zoneinfo: per node and zone free pages, watermarks, counters; null when unreadable.</summary>
+    public Zoneinfo? Zoneinfo { get; init; }
+    /// <summary>/proc/buddyinfo: free blocks per order per zone.</summary>
+    public Buddyinfo? Buddyinfo { get; init; }
+    /// <summary>/proc/swaps: active swap areas (empty when none is active).</summary>
+    public Swaps? Swaps { get; init; }
 }
