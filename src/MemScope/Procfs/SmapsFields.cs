@@ -42,6 +42,14 @@ public sealed record SmapsFields
     public ulong? Uss => PrivateClean is null && PrivateDirty is null ? null
         : (PrivateClean ?? 0) + (PrivateDirty ?? 0) + (PrivateHugetlb ?? 0);
 
+    /// <summary>The values indexed like <see cref="Keys"/> (null where absent).</summary>
+    public ulong?[] ToArray() =>
+    [
+        Size, KernelPageSize, MMUPageSize, Rss, Pss, PssDirty, PssAnon, PssFile, PssShmem, SharedClean, SharedDirty,
+        PrivateClean, PrivateDirty, Referenced, Anonymous, Ksm, LazyFree, AnonHugePages, ShmemPmdMapped, FilePmdMapped,
+        SharedHugetlb, PrivateHugetlb, Swap, SwapPss, Locked,
+    ];
+
     /// <summary>Builds the record from values indexed like <see cref="Keys"/>.</summary>
     internal static SmapsFields FromValues(ReadOnlySpan<ulong> v, ReadOnlySpan<bool> present)
     {
