@@ -20,6 +20,7 @@ public static class CommandTree
         [
             AccountCommand.Create(),
             SlabCommand.Create(),
+            ServeCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;

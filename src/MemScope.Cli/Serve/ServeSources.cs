@@ -1,0 +1,18 @@
+using MemScope.Export;
+using MemScope.Model;
+using MemScope.Procfs;
+
+namespace MemScope.Cli.Serve;
+
+/// <summary>
+/// The seams where other features plug into `serve`: the doctor's findings and the zoneinfo watermarks. Each returns
+/// null while its source is not available, and the corresponding metric family and API field say so.
+/// </summary>
+internal static class ServeSources
+{
+    /// <summary>Doctor findings for a snapshot; null until the doctor is wired in.</summary>
+    public static IReadOnlyList<FindingDto>? Findings(Snapshot current, Snapshot? previous) => null;
+
+    /// <summary>Zone watermarks from /proc/zoneinfo; null until the zoneinfo parser is wired in.</summary>
+    public static IReadOnlyList<ZoneWatermarks>? Zones(ProcFs proc) => null;
+}
