@@ -37,8 +37,8 @@ public sealed record ExpositionInput
 /// <list type="bullet">
 /// <item>meminfo: <c>node_memory_&lt;Key&gt;_bytes</c> gauges, "(x)" becoming "_x" (Active(anon) → Active_anon);
 /// the HugePages_* lines are page counts, so they carry no _bytes suffix (node_memory_HugePages_Total).</item>
-/// <item>vmstat: <c>node_vmstat_&lt;name&gt;</c>, untyped, raw values as the kernel prints them (node_exporter only
-/// exports oom_kill|pgpg*|pswp*|pg*fault by default; we export every counter, same naming).</item>
+/// <item>vmstat: <c>node_vmstat_&lt;name&gt;</c>, untyped, raw values as the kernel prints them: node_exporter's
+/// default fields plus the reclaim counters (see <see cref="IsExportedVmstat"/>).</item>
 /// <item>PSI memory: <c>node_pressure_memory_waiting_seconds_total</c> (some) and <c>..._stalled_seconds_total</c> (full).</item>
 /// </list>
 /// MemScope's own metrics are prefixed <c>memscope_</c>.
@@ -94,11 +94,23 @@ public static class MetricsExposition
         }
     }
 
+    /// <summary>
+    /// node_exporter's default vmstat fields (^(oom_kill|pgpg|pswp|pg.*fault)) plus the reclaim and refault counters
+    /// MemScope's alerts use (pgscan*, pgsteal*, allocstall*, workingset_*, compact_stall, thp_fault_*), under the
+    /// same node_vmstat_ naming node_exporter gives them with a wider --collector.vmstat.fields.
+    /// </summary>
+    public static bool IsExportedVmstat(string key) =>
+        key == "oom_kill" || key.StartsWith("pgpg", StringComparison.Ordinal) || key.StartsWith("pswp", StringComparison.Ordinal)
+        || (key.StartsWith("pg", StringComparison.Ordinal) && key.Contains("fault", StringComparison.Ordinal))
+        || key.StartsWith("pgscan", StringComparison.Ordinal) || key.StartsWith("pgsteal", StringComparison.Ordinal)
+        || key.StartsWith("allocstall", StringComparison.Ordinal) || key.StartsWith("workingset_", StringComparison.Ordinal)
+        || key == "compact_stall" || key.StartsWith("thp_fault_", StringComparison.Ordinal);
+
     private static void WriteVmstat(PrometheusTextWriter w, Vmstat vm)
     {
         var byName = new SortedDictionary<string, ulong>(StringComparer.Ordinal);
         foreach (var (key, value) in vm.Entries)
-            byName.TryAdd(key, value);
+            if (IsExportedVmstat(key)) byName.TryAdd(key, value);
         foreach (var (key, value) in byName)
         {
             w.BeginFamily("node_vmstat_" + PrometheusTextWriter.SanitizeMetricName(key), MetricType.Untyped,
