@@ -21,6 +21,7 @@ public static class CommandTree
             AccountCommand.Create(),
             SlabCommand.Create(),
             ServeCommand.Create(),
+            FreeCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;
