@@ -18,6 +18,7 @@ public static class CommandTree
 
         Command[] commands =
         [
+            DoctorCommand.Create(),
             AccountCommand.Create(),
             SlabCommand.Create(),
             ServeCommand.Create(),

@@ -37,6 +37,26 @@ public static class GlobalOptions
         return fs;
     }
 
+    /// <summary>"zh" or "en": --lang, else LC_ALL / LC_MESSAGES / LANG starting with "zh", else English.</summary>
+    public static string LanguageOf(ParseResult parse)
+    {
+        string? asked = parse.GetValue(Lang);
+        if (asked is not null)
+        {
+            string l = asked.Trim().ToLowerInvariant();
+            if (l.StartsWith("zh", StringComparison.Ordinal)) return "zh";
+            if (l.StartsWith("en", StringComparison.Ordinal)) return "en";
+            throw new CliException(ExitCodes.Usage, $"--lang {asked}: unknown language (use en or zh)");
+        }
+        foreach (string variable in new[] { "LC_ALL", "LC_MESSAGES", "LANG" })
+        {
+            string? value = Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrEmpty(value)) continue;
+            return value.StartsWith("zh", StringComparison.OrdinalIgnoreCase) ? "zh" : "en";
+        }
+        return "en";
+    }
+
     public static SysFs OpenSys(ParseResult parse) => new(parse.GetValue(SysRoot) ?? "/sys");
 
     public static void AddTo(RootCommand root)

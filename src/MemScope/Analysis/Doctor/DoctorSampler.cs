@@ -1,0 +1,54 @@
+using MemScope.Model;
+using MemScope.Procfs;
+using MemScope.Sysfs;
+
+namespace MemScope.Analysis.Doctor;
+
+/// <summary>
+/// Takes the snapshots the doctor needs over its window: cheap process stats at every sample, PSS (smaps_rollup) and
+/// slab at the ends. The sources that need privilege are gathered best-effort; a missing one is recorded with why.
+/// </summary>
+public sealed class DoctorSampler(ProcFs proc, SysFs sys)
+{
+    public async Task<DoctorContext> SampleAsync(TimeSpan duration, TimeSpan interval, string lang, CancellationToken ct,
+        Func<DoctorContext, DoctorContext>? enrich = null)
+    {
+        var collector = new SnapshotCollector(proc, sys);
+        var samples = new List<Snapshot>();
+        (Slabinfo? slabFirst, string? slabWhy) = TryReadSlab();
+        var cheap = new CollectOptions { Processes = true, Detail = ProcessDetail.Cheap };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        samples.Add(collector.Collect(cheap));
+        // Samples on a fixed schedule (start + k·interval) so slow collections do not stretch the window.
+        for (int k = 1; k * interval <= duration; k++)
+        {
+            TimeSpan wait = k * interval - clock.Elapsed;
+            try { if (wait > TimeSpan.Zero) await Task.Delay(wait, ct); }
+            catch (OperationCanceledException) { break; }
+            samples.Add(collector.Collect(cheap));
+        }
+        // The last sample carries PSS for the balance-sheet rules.
+        Snapshot last = collector.Collect(new CollectOptions { Processes = true, Detail = ProcessDetail.WithSmapsRollup });
+        // Sysctls change rarely: read once, for the rules that need them (overcommit, zone_reclaim_mode).
+        samples[^1] = last with { System = last.System with { SysVm = proc.ReadSysVm() } };
+        (Slabinfo? slabLast, _) = TryReadSlab();
+        AccountExtras? extras = proc.Root == "/proc" ? AccountExtrasReader.Read(proc, sys) : null;
+        var context = new DoctorContext
+        {
+            Samples = samples,
+            SlabFirst = slabFirst,
+            SlabLast = slabLast,
+            SlabUnavailableReason = slabWhy,
+            AccountExtras = extras,
+            Lang = lang,
+        };
+        return enrich is null ? context : enrich(context);
+    }
+
+    private (Slabinfo?, string?) TryReadSlab()
+    {
+        try { return (Slabinfo.Read(proc.PathOf("slabinfo")), null); }
+        catch (KernelFileException e) when (e.Error == KernelFileError.Denied) { return (null, "needs root (/proc/slabinfo is 0400)"); }
+        catch (KernelFileException e) { return (null, e.Message); }
+    }
+}
