@@ -23,6 +23,7 @@ public static class CommandTree
             SlabCommand.Create(),
             ServeCommand.Create(),
             FreeCommand.Create(),
+            CgroupsCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;
