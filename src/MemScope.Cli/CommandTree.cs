@@ -24,6 +24,8 @@ public static class CommandTree
             ServeCommand.Create(),
             FreeCommand.Create(),
             CgroupsCommand.Create(),
+            LeakCommand.Create(),
+            LabCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;
