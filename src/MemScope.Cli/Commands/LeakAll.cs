@@ -61,7 +61,7 @@ internal static class LeakAll
         {
             var dto = new LeakAllDto(window, rows.Count, [.. shown.Select(r => new LeakAllRowDto(r.Track.Pid, r.Track.Comm, LeakRender.Verdict(r.A.Verdict),
                 r.A.Fit.SlopePerSec, double.IsFinite(r.A.Fit.SlopeStdErr) ? r.A.Fit.SlopeStdErr : -1, r.A.Fit.RSquared, r.A.FirstBytes, r.A.LastBytes, r.A.Fit.Count))]);
-            stdout.WriteLine(JsonSerializer.Serialize(dto, LeakJsonContext.Default.LeakAllDto));
+            stdout.WriteLine(LeakJsonContext.Serialize(dto));
             return interrupted ? ExitCodes.Interrupted : ExitCodes.Ok;
         }
         stdout.WriteLine($"{rows.Count} processes over {window:0.0}s; growth of RSS+swap, leaks first");

@@ -114,7 +114,7 @@ internal static class LeakCommand
         LeakReport report = LeakTrendReport.Analyze(samples);
         if (json)
         {
-            stdout.WriteLine(JsonSerializer.Serialize(LeakJsonMapper.ToDto(pid, comm, report, sampler.SmapsDenied, endedBecause), LeakJsonContext.Default.LeakTrendDto));
+            stdout.WriteLine(LeakJsonContext.Serialize(LeakJsonMapper.ToDto(pid, comm, report, sampler.SmapsDenied, endedBecause)));
         }
         else
         {

@@ -54,7 +54,19 @@ internal sealed record LeakAllDto(double WindowSeconds, int Processes, List<Leak
     DefaultIgnoreCondition = JsonIgnoreCondition.Never, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(LeakTrendDto))]
 [JsonSerializable(typeof(LeakAllDto))]
-internal partial class LeakJsonContext : JsonSerializerContext;
+internal partial class LeakJsonContext : JsonSerializerContext
+{
+    /// <summary>The generated options, but writing ± and ² as they are instead of \u escapes.</summary>
+    // Lazy: static initialisers across the partial class's files run in no fixed order relative to Default's.
+    private static System.Text.Json.JsonSerializerOptions? s_relaxed;
+    private static System.Text.Json.JsonSerializerOptions RelaxedOptions => s_relaxed ??= new(Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string Serialize<T>(T value) =>
+        System.Text.Json.JsonSerializer.Serialize(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)RelaxedOptions.GetTypeInfo(typeof(T)));
+}
 
 internal static class LeakJsonMapper
 {

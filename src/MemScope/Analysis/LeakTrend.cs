@@ -297,7 +297,7 @@ public static partial class LeakTrendReport
                     if (last - first >= th.MinTotalBytes)
                         grown.Add(new MappingChange(m.Start, m.End, m.Perms, m.Path, m.Segment, false, first, last));
                 }
-                else if (m.Segment != MemorySegment.Other)
+                else if (m.Segment != MemorySegment.Other && m.RssBytes + m.SwapBytes > 0)
                 {
                     newMappings.Add(new MappingChange(m.Start, m.End, m.Perms, m.Path, m.Segment, true, 0, last));
                 }
