@@ -107,10 +107,10 @@ public static class KernelFile
             return new KernelFileException(KernelFileError.Gone, path, "no such file", inner: e);
         if (e is UnauthorizedAccessException)
             return new KernelFileException(KernelFileError.Denied, path, "permission denied", inner: e);
+        // .NET surfaces unmapped errno values in HResult on Unix; ESRCH is what a dying process gives. (The last
+        // P/Invoke error is not consulted: it belongs to whatever native call ran last, not to this read.)
         int errno = e.HResult & 0xFFFF;
-        // .NET surfaces unmapped errno values in HResult on Unix; ESRCH is what a dying process gives.
-        int native = Marshal.GetLastPInvokeError();
-        if (errno is Esrch or Enoent or Enotdir || native is Esrch)
+        if (errno is Esrch or Enoent or Enotdir)
             return new KernelFileException(KernelFileError.Gone, path, "process exited", inner: e);
         if (errno is Eacces or Eperm)
             return new KernelFileException(KernelFileError.Denied, path, "permission denied", inner: e);

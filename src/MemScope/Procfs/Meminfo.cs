@@ -129,7 +129,9 @@ public sealed class Meminfo
             }
             if (number < 0) continue; // unknown, never a silently wrong number
             ulong v = (ulong)number;
-            table.Set(key, kb ? checked(v * 1024) : v);
+            if (kb && v > ulong.MaxValue / 1024)
+                throw KernelFileException.Malformed(path, lineNumber, raw, $"'{key}' overflows 64-bit bytes");
+            table.Set(key, kb ? v * 1024 : v);
         }
         return new Meminfo(table);
     }

@@ -59,4 +59,28 @@ public sealed class ProcFs
     }
 
     public bool ProcessExists(int pid) => Directory.Exists(PidPath(pid, ""));
+
+    /// <summary>
+    /// The pid /proc/self points at: the reading process on a live procfs. In fixture trees unpacked by tools that do
+    /// not keep symlinks (ttar, some copies), "self" is a plain file holding the target; both are accepted.
+    /// Null when there is no self entry or its target is not a pid.
+    /// </summary>
+    public int? SelfPid()
+    {
+        string path = PathOf("self");
+        string? target;
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.LinkTarget is { } link) target = link;
+            else if (info.Exists) target = KernelFile.ReadAllText(path);
+            else if (Directory.Exists(path)) target = new DirectoryInfo(path).LinkTarget;
+            else return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or KernelFileException) { return null; }
+        if (target is null) return null;
+        ReadOnlySpan<char> name = System.IO.Path.GetFileName(target.AsSpan().Trim().TrimEnd('/'));
+        return int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)
+            ? pid : null;
+    }
 }

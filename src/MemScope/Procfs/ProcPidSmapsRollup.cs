@@ -19,6 +19,8 @@ public static class ProcPidSmapsRollup
             if (!SpanParsing.TryParseSizeValue(value, out long n, out bool kb) || n < 0)
                 throw KernelFileException.Malformed(path, lineNumber, raw, $"'{key}' is not 'number kB'");
             if (present[i]) continue;
+            if (kb && (ulong)n > ulong.MaxValue / 1024)
+                throw KernelFileException.Malformed(path, lineNumber, raw, $"'{key}' overflows 64-bit bytes");
             values[i] = kb ? (ulong)n * 1024 : (ulong)n;
             present[i] = true;
             any = true;

@@ -8,7 +8,10 @@ public readonly record struct CpuTicks(ulong User, ulong Nice, ulong System, ulo
     public ulong Total => User + Nice + System + Idle + (IoWait ?? 0) + (Irq ?? 0) + (SoftIrq ?? 0) + (Steal ?? 0);
 }
 
-/// <summary>/proc/stat: the aggregate CPU line, interrupts, context switches, boot time and process counts.</summary>
+/// <summary>
+/// /proc/stat: the aggregate CPU line, interrupts, context switches, boot time and process counts. The per-IRQ and
+/// per-softirq columns are kept too (<see cref="Interrupts"/>, <see cref="SoftIrqs"/>; softirq since 2.6.31).
+/// </summary>
 public sealed record ProcStat(
     CpuTicks Cpu,
     IReadOnlyList<CpuTicks> PerCpu,
@@ -19,13 +22,21 @@ public sealed record ProcStat(
     ulong? ProcsRunning,
     ulong? ProcsBlocked)
 {
+    /// <summary>The "intr" line after its total: count per IRQ number (index = IRQ).</summary>
+    public IReadOnlyList<ulong> Interrupts { get; init; } = [];
+    public ulong? SoftIrqTotal { get; init; }
+    /// <summary>The "softirq" line after its total, in kernel order: HI TIMER NET_TX NET_RX BLOCK IRQ_POLL TASKLET SCHED HRTIMER RCU.</summary>
+    public IReadOnlyList<ulong> SoftIrqs { get; init; } = [];
+    public static readonly string[] SoftIrqNames = ["hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched", "hrtimer", "rcu"];
+
     public static ProcStat Read(string path) => KernelFile.Parse(path, Parse);
 
     public static ProcStat Parse(ReadOnlySpan<char> content, string path)
     {
         CpuTicks? cpu = null;
         var perCpu = new List<CpuTicks>();
-        ulong? intr = null, ctxt = null, btime = null, processes = null, running = null, blocked = null;
+        ulong? intr = null, ctxt = null, btime = null, processes = null, running = null, blocked = null, softTotal = null;
+        ulong[] irqs = [], softs = [];
         int lineNumber = 0;
         foreach (ReadOnlySpan<char> raw in content.EnumerateLines())
         {
@@ -40,7 +51,8 @@ public sealed record ProcStat(
             }
             switch (key)
             {
-                case "intr": intr = First(rest, path, lineNumber, raw); break;
+                case "intr": intr = First(rest, path, lineNumber, raw); irqs = After(rest, path, lineNumber, raw); break;
+                case "softirq": softTotal = First(rest, path, lineNumber, raw); softs = After(rest, path, lineNumber, raw); break;
                 case "ctxt": ctxt = First(rest, path, lineNumber, raw); break;
                 case "btime": btime = First(rest, path, lineNumber, raw); break;
                 case "processes": processes = First(rest, path, lineNumber, raw); break;
@@ -49,7 +61,24 @@ public sealed record ProcStat(
             }
         }
         if (cpu is null) throw new KernelFileException(KernelFileError.Malformed, path, "no aggregate 'cpu' line");
-        return new ProcStat(cpu.Value, perCpu, intr, ctxt, btime, processes, running, blocked);
+        return new ProcStat(cpu.Value, perCpu, intr, ctxt, btime, processes, running, blocked)
+        {
+            Interrupts = irqs, SoftIrqTotal = softTotal, SoftIrqs = softs,
+        };
+    }
+
+    /// <summary>The numbers after the first one on a line.</summary>
+    private static ulong[] After(ReadOnlySpan<char> rest, string path, int lineNumber, ReadOnlySpan<char> raw)
+    {
+        SpanParsing.NextToken(ref rest);
+        int count = 0;
+        ReadOnlySpan<char> scan = rest;
+        while (!SpanParsing.NextToken(ref scan).IsEmpty) count++;
+        var values = new ulong[count];
+        for (int i = 0; i < count; i++)
+            if (!SpanParsing.TryParseULong(SpanParsing.NextToken(ref rest), out values[i]))
+                throw KernelFileException.Malformed(path, lineNumber, raw, "expected numbers");
+        return values;
     }
 
     private static ulong First(ReadOnlySpan<char> rest, string path, int lineNumber, ReadOnlySpan<char> raw)

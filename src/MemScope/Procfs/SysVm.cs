@@ -7,9 +7,18 @@ namespace MemScope.Procfs;
 public sealed class SysVm
 {
     private readonly Dictionary<string, long[]> _values;
-    private SysVm(Dictionary<string, long[]> values) => _values = values;
+    private readonly Dictionary<string, string> _texts;
+    private SysVm(Dictionary<string, long[]> values, Dictionary<string, string> texts)
+    {
+        _values = values;
+        _texts = texts;
+    }
 
+    /// <summary>Every numeric sysctl (one or more integers each).</summary>
     public IReadOnlyDictionary<string, long[]> All => _values;
+    /// <summary>Sysctls whose value is not numeric (numa_zonelist_order "Node"), trimmed.</summary>
+    public IReadOnlyDictionary<string, string> Texts => _texts;
+    public string? Text(string name) => _texts.TryGetValue(name, out string? t) ? t : null;
 
     public long? this[string name] => _values.TryGetValue(name, out long[]? v) && v.Length > 0 ? v[0] : null;
 
@@ -32,15 +41,17 @@ public sealed class SysVm
     public static SysVm Read(string directory)
     {
         var values = new Dictionary<string, long[]>(StringComparer.Ordinal);
-        if (!Directory.Exists(directory)) return new SysVm(values);
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!Directory.Exists(directory)) return new SysVm(values, texts);
         foreach (string file in Directory.EnumerateFiles(directory))
         {
             string? text;
             try { text = KernelFile.ReadAllText(file); }
             catch (KernelFileException) { continue; } // write-only (drop_caches, compact_memory) or denied
             if (TryParseNumbers(text, out long[] numbers)) values[Path.GetFileName(file)] = numbers;
+            else if (text.Trim() is { Length: > 0 } t) texts[Path.GetFileName(file)] = t;
         }
-        return new SysVm(values);
+        return new SysVm(values, texts);
     }
 
     internal static bool TryParseNumbers(ReadOnlySpan<char> text, out long[] numbers)

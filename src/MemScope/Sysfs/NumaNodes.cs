@@ -6,8 +6,10 @@ namespace MemScope.Sysfs;
 public sealed record NumaNode(int Id, Meminfo Meminfo);
 
 /// <summary>
-/// NUMA nodes from sysfs. A machine without CONFIG_NUMA has no node directory: the list is then empty, and callers
-/// fall back to /proc/meminfo alone.
+/// NUMA nodes from sysfs (/sys/devices/system/node/nodeN) and their per-node files: meminfo (lines "Node N Key: value
+/// kB", parsed by <see cref="Meminfo"/>), numastat (<see cref="NodeNumastat"/>), vmstat (parsed by <see cref="Vmstat"/>)
+/// and cpulist. A machine without CONFIG_NUMA has no node directory: the list is then empty, and callers fall back to
+/// /proc/meminfo alone.
 /// </summary>
 public static class NumaNodes
 {
@@ -24,5 +26,34 @@ public static class NumaNodes
         }
         nodes.Sort((a, b) => a.Id.CompareTo(b.Id));
         return nodes;
+    }
+
+    public static string NodeDirectory(SysFs sys) => sys.PathOf("devices/system/node");
+    public static string NodePath(SysFs sys, int node, string file) => $"{NodeDirectory(sys)}/node{node}/{file}";
+
+    /// <summary>Node numbers present, sorted; empty when the directory is absent.</summary>
+    public static List<int> List(SysFs sys)
+    {
+        var nodes = new List<int>();
+        string dir = NodeDirectory(sys);
+        if (!Directory.Exists(dir)) return nodes;
+        foreach (string d in Directory.EnumerateDirectories(dir, "node*"))
+        {
+            ReadOnlySpan<char> name = Path.GetFileName(d.AsSpan());
+            if (name.Length > 4 && int.TryParse(name[4..], System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out int n))
+                nodes.Add(n);
+        }
+        nodes.Sort();
+        return nodes;
+    }
+
+    public static Meminfo ReadMeminfo(SysFs sys, int node) => Meminfo.Read(NodePath(sys, node, "meminfo"));
+    public static NodeNumastat ReadNumastat(SysFs sys, int node) => NodeNumastat.Read(NodePath(sys, node, "numastat"));
+    public static Vmstat ReadVmstat(SysFs sys, int node) => Vmstat.Read(NodePath(sys, node, "vmstat"));
+    public static int[] ReadCpuList(SysFs sys, int node)
+    {
+        string path = NodePath(sys, node, "cpulist");
+        return CpuList.Parse(KernelFile.ReadAllText(path), path);
     }
 }
