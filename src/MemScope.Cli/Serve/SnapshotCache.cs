@@ -12,7 +12,7 @@ namespace MemScope.Cli.Serve;
 internal delegate IReadOnlyList<FindingDto>? FindingSource(Snapshot current, Snapshot? previous);
 
 /// <summary>Zone free pages and watermarks; null when zoneinfo is unavailable.</summary>
-internal delegate IReadOnlyList<ZoneWatermarks>? ZoneSource(ProcFs proc);
+internal delegate IReadOnlyList<ZoneWatermarks>? ZoneSource(Snapshot snapshot);
 
 /// <summary>
 /// One collection and everything rendered from it. Renderings are built once, on first use, and shared by every
@@ -97,7 +97,7 @@ internal sealed class SnapshotCache(ProcFs proc, SysFs sys, ServeOptions options
         Snapshot snap = collector.Collect(new CollectOptions { Processes = true, Detail = ProcessDetail.Cheap });
         List<ProcessSnapshot> top = TopProcesses.Select(new ProcessReader(proc), snap.Processes, options.TopBy, options.Top);
         IReadOnlyList<ZoneWatermarks>? z = null;
-        try { z = zones?.Invoke(proc); } catch (KernelFileException) { z = null; }
+        try { z = zones?.Invoke(snap); } catch (KernelFileException) { z = null; }
         // Rates only need the system part of the previous snapshot: do not keep its process list alive.
         Snapshot? prev = previous?.Snapshot is { } p ? p with { Processes = [] } : null;
         IReadOnlyList<FindingDto>? f = findings?.Invoke(snap, prev);

@@ -60,6 +60,17 @@ public static class MetricsExposition
         return w.ToString();
     }
 
+    /// <summary>The zones of a parsed /proc/zoneinfo that have watermarks; null when zoneinfo is unknown.</summary>
+    public static IReadOnlyList<ZoneWatermarks>? ZonesOf(Zoneinfo? zoneinfo)
+    {
+        if (zoneinfo is null) return null;
+        var list = new List<ZoneWatermarks>();
+        foreach (ZoneinfoZone z in zoneinfo.Zones)
+            if (z.Min is ulong min && z.Low is ulong low && z.High is ulong high)
+                list.Add(new ZoneWatermarks(z.Node, z.Name, z.PagesFree, min, low, high));
+        return list;
+    }
+
     /// <summary>node_exporter's name for a meminfo key: "(x)" → "_x", other odd characters → "_", "_bytes" for kB lines.</summary>
     public static string NodeMemoryName(string key)
     {

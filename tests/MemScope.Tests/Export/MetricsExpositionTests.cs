@@ -74,6 +74,33 @@ public class MetricsExpositionTests
         Assert.Null(PromText.Single(samples, "node_vmstat_nr_free_pages"));
     }
 
+    [Fact]
+    public void Zone_watermarks_equal_the_zoneinfo_oracle()
+    {
+        var proc = new ProcFs(Path.Combine(NodeExporterRoot, "proc"));
+        SystemSnapshot system = new SnapshotCollector(proc, new SysFs(Path.Combine(NodeExporterRoot, "sys"))).CollectSystem();
+        var zones = MetricsExposition.ZonesOf(system.Zoneinfo);
+        Assert.NotNull(zones);
+        var samples = PromText.Parse(MetricsExposition.Render(new ExpositionInput { System = system, Zones = zones, PageSize = 4096 }));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(NodeExporterRoot, "expected.json")));
+        int n = 0;
+        foreach (JsonProperty zone in doc.RootElement.GetProperty("proc/zoneinfo").GetProperty("values").EnumerateObject())
+        {
+            string node = zone.Name.Split('/')[0], name = zone.Name.Split('/')[1];
+            foreach (string w in new[] { "min", "low", "high" })
+            {
+                double want = zone.Value.GetProperty(w).GetDouble();
+                var got = samples.Single(s => s.Name == $"memscope_zone_{w}_pages" && s.Labels["node"] == node && s.Labels["zone"] == name);
+                Assert.Equal(want, got.Value);
+                Assert.Equal(want * 4096, samples.Single(s => s.Name == $"memscope_zone_{w}_bytes" && s.Labels["node"] == node && s.Labels["zone"] == name).Value);
+                n++;
+            }
+            if (zone.Value.TryGetProperty("nr_free_pages", out JsonElement free))
+                Assert.Equal(free.GetDouble(), samples.Single(s => s.Name == "memscope_zone_free_pages" && s.Labels["zone"] == name).Value);
+        }
+        Assert.Equal(15, n);
+    }
+
     [Theory]
     [InlineData("MemTotal", "node_memory_MemTotal_bytes")]
     [InlineData("Active(anon)", "node_memory_Active_anon_bytes")]
