@@ -57,7 +57,7 @@ internal sealed class ServeHost : IAsyncDisposable
             k.Listen(options.Listen);
             KestrelServerLimits l = k.Limits;
             l.MaxConcurrentConnections = 512;
-            l.MaxRequestBodySize = 0; // nothing we serve takes a body
+            l.MaxRequestBodySize = 64 * 1024; // nothing we serve reads a body; a small one is drained, a big one refused
             l.MaxRequestHeadersTotalSize = 16 * 1024;
             l.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             l.KeepAliveTimeout = TimeSpan.FromSeconds(60);

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using MemScope.Export;
+using MemScope.Procfs;
+using Xunit.Abstractions;
+
+namespace MemScope.IntegrationTests.Serve;
+
+/// <summary>One `memscope serve` child process shared by the tests of this class.</summary>
+public sealed class ServeFixture : IDisposable
+{
+    public ServeProcess Server { get; } = ServeProcess.Start("--listen", "127.0.0.1:0", "--interval", "1s", "--top", "15");
+    public HttpClient Http { get; }
+
+    public ServeFixture() => Http = new HttpClient { BaseAddress = Server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    public void Dispose()
+    {
+        Http.Dispose();
+        Server.Dispose();
+    }
+}
+
+public class ServeIntegrationTests(ServeFixture fx, ITestOutputHelper output) : IClassFixture<ServeFixture>
+{
+    private HttpClient Http => fx.Http;
+
+    private static Dictionary<string, ulong> LiveMeminfo()
+    {
+        var m = Meminfo.Read("/proc/meminfo");
+        return m.Entries.ToDictionary(e => e.Key, e => e.Value);
+    }
+
+    [Fact]
+    public async Task Metrics_equal_live_proc_meminfo()
+    {
+        HttpResponseMessage r = await Http.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", r.Content.Headers.ContentType!.ToString());
+        var samples = PromText.Parse(await r.Content.ReadAsStringAsync());
+        Dictionary<string, ulong> live = LiveMeminfo();
+        ulong total = live["MemTotal"];
+        // Fields that do not move while the machine runs: exact.
+        string[] fixedFields = ["MemTotal", "SwapTotal", "VmallocTotal", "Hugepagesize", "HugePages_Total", "CommitLimit", "DirectMap1G"];
+        int compared = 0;
+        foreach (var (key, value) in live)
+        {
+            string name = MetricsExposition.NodeMemoryName(key);
+            double? got = PromText.Single(samples, name);
+            Assert.True(got is not null, $"{name} (from meminfo {key}) missing from /metrics");
+            if (fixedFields.Contains(key))
+                Assert.Equal((double)value, got!.Value);
+            else
+            {
+                // Moving fields: the snapshot is up to 1 s old on a busy machine; allow 5% of MemTotal of drift.
+                double drift = Math.Abs(got!.Value - value);
+                Assert.True(drift <= 0.05 * total, $"{name}: /metrics {got} vs /proc/meminfo {value}");
+            }
+            compared++;
+        }
+        output.WriteLine($"compared {compared} meminfo fields; MemTotal {total}");
+        Assert.True(compared >= 40);
+        Assert.Equal((double)total, PromText.Single(samples, "node_memory_MemTotal_bytes"));
+        // PSI and vmstat come along.
+        Assert.NotNull(PromText.Single(samples, "node_vmstat_pgfault"));
+        if (File.Exists("/proc/pressure/memory"))
+            Assert.NotNull(PromText.Single(samples, "node_pressure_memory_waiting_seconds_total"));
+        // Top processes: bounded, and this test host is among the processes read.
+        var rss = samples.Where(s => s.Name == "memscope_process_rss_bytes").ToList();
+        Assert.InRange(rss.Count, 1, 15);
+        Assert.All(rss, s => Assert.True(s.Value > 0));
+        Assert.True(PromText.Single(samples, "memscope_processes") > 10);
+        Assert.NotEmpty(samples.Where(s => s.Name == "memscope_zone_min_pages"));
+    }
+
+    [SkippableFact]
+    public async Task Live_exposition_passes_promtool()
+    {
+        string promtool = TestEnv.RequireTool("promtool");
+        string text = await Http.GetStringAsync("/metrics");
+        List<string> problems = Promtool.CheckMetrics(promtool, text);
+        output.WriteLine($"promtool: {problems.Count} camelCase notes on node_exporter-compatible names, {Promtool.Unexpected(problems).Count} other problems");
+        Assert.Empty(Promtool.Unexpected(problems));
+    }
+
+    [Fact]
+    public async Task Json_api_serves_the_model()
+    {
+        using var snap = JsonDocument.Parse(await Http.GetStringAsync("/api/snapshot"));
+        ulong total = snap.RootElement.GetProperty("memory").GetProperty("total_bytes").GetUInt64();
+        Assert.Equal(LiveMeminfo()["MemTotal"], total);
+        ulong sum = 0;
+        foreach (JsonElement part in snap.RootElement.GetProperty("composition").EnumerateArray()) sum += part.GetProperty("bytes").GetUInt64();
+        Assert.Equal(total, sum);
+        Assert.Equal(total, snap.RootElement.GetProperty("meminfo").GetProperty("MemTotal").GetUInt64());
+
+        using var procs = JsonDocument.Parse(await Http.GetStringAsync("/api/processes"));
+        var list = procs.RootElement.GetProperty("processes").EnumerateArray().ToList();
+        Assert.InRange(list.Count, 1, 15);
+        ulong prev = ulong.MaxValue;
+        foreach (JsonElement p in list)
+        {
+            ulong r = p.GetProperty("rss_bytes").GetUInt64();
+            Assert.True(r <= prev, "sorted by rss");
+            prev = r;
+            if (p.GetProperty("pss_bytes").ValueKind == JsonValueKind.Number)
+                Assert.True(p.GetProperty("pss_bytes").GetUInt64() <= r + 4096 * 16, "PSS <= RSS");
+        }
+        using var findings = JsonDocument.Parse(await Http.GetStringAsync("/api/findings"));
+        Assert.Equal(JsonValueKind.Array, findings.RootElement.GetProperty("findings").ValueKind);
+    }
+
+    [Fact]
+    public async Task Unknown_paths_give_404_and_other_methods_405()
+    {
+        foreach (string path in new[] { "/nope", "/metrics/x", "/api", "/api/snapshots", "/../etc/passwd", "/index.html.bak" })
+            Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync(path)).StatusCode);
+        foreach (HttpMethod method in new[] { HttpMethod.Post, HttpMethod.Put, HttpMethod.Delete, HttpMethod.Patch })
+            foreach (string path in new[] { "/metrics", "/api/snapshot", "/api/processes", "/api/findings", "/" })
+            {
+                using var req = new HttpRequestMessage(method, path) { Content = new StringContent("x") };
+                Assert.Equal(HttpStatusCode.MethodNotAllowed, (await Http.SendAsync(req)).StatusCode);
+            }
+        // The dashboard and its assets are served from the binary.
+        HttpResponseMessage page = await Http.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("chart-composition", await page.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/dashboard.js")).StatusCode);
+        Assert.False(fx.Server.HasExited);
+    }
+
+    [Fact]
+    public async Task Concurrent_scrapes_share_one_collection_per_interval()
+    {
+        // Let the current snapshot expire, then fire 40 scrapes at once: they must all see the same collection.
+        await Task.Delay(1100);
+        var texts = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Http.GetStringAsync("/metrics")));
+        var collections = texts.Select(t => PromText.Single(PromText.Parse(t), "memscope_collections_total")).Distinct().ToList();
+        output.WriteLine($"40 concurrent scrapes saw collection number(s): {string.Join(", ", collections)}");
+        Assert.Single(collections);
+    }
+
+    [Fact]
+    public async Task Hide_cmdline_drops_the_label_and_the_field()
+    {
+        using var server = ServeProcess.Start("--listen", "127.0.0.1:0", "--hide-cmdline", "--top", "5", "--top-by", "pss");
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        string text = await http.GetStringAsync("/metrics");
+        Assert.DoesNotContain("cmdline=", text);
+        var pss = PromText.Parse(text).Where(s => s.Name == "memscope_process_pss_bytes").Select(s => s.Value).ToList();
+        Assert.InRange(pss.Count, 1, 5);
+        Assert.Equal(pss.OrderByDescending(v => v), pss); // ranked by PSS
+        string json = await http.GetStringAsync("/api/processes");
+        using var doc = JsonDocument.Parse(json);
+        Assert.True(doc.RootElement.GetProperty("cmdline_hidden").GetBoolean());
+        Assert.All(doc.RootElement.GetProperty("processes").EnumerateArray(), p => Assert.Equal(JsonValueKind.Null, p.GetProperty("cmdline").ValueKind));
+    }
+
+    [Fact]
+    public void Default_bind_is_loopback_only()
+    {
+        IPEndPoint def = Cli.Commands.ServeCommand.ParseListen(Cli.Commands.ServeCommand.DefaultListen);
+        Assert.True(IPAddress.IsLoopback(def.Address));
+        Assert.Equal(9256, def.Port);
+        ServeProcess server;
+        try
+        {
+            server = ServeProcess.Start(); // no --listen at all
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("cannot listen", StringComparison.Ordinal))
+        {
+            Skip.If(!TestEnv.InCi, "port 9256 is taken on this machine");
+            throw;
+        }
+        using (server)
+        {
+            Assert.Equal(new Uri("http://127.0.0.1:9256/"), server.BaseAddress);
+            // The kernel's socket table: listening (state 0A) on 127.0.0.1:9256 (0100007F:2428), nothing on 0.0.0.0 or ::.
+            var listening = File.ReadLines("/proc/net/tcp").Concat(File.Exists("/proc/net/tcp6") ? File.ReadLines("/proc/net/tcp6") : [])
+                .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 3 && f[3] == "0A")
+                .Select(f => f[1]).Where(a => a.EndsWith(":2428", StringComparison.Ordinal)).ToList();
+            Assert.Equal(["0100007F:2428"], listening);
+        }
+    }
+}
