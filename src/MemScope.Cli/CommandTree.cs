@@ -26,6 +26,7 @@ public static class CommandTree
             CgroupsCommand.Create(),
             LeakCommand.Create(),
             LabCommand.Create(),
+            VmstatCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;

@@ -7,7 +7,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures=$(cd "$here/../../../../../shared/fixtures" 2>/dev/null && pwd || echo /work/shared/fixtures)
 resolve() { case "$1" in @*) echo "$here/${1#@}";; *) echo "$fixtures/$1";; esac; }
-key() { k=$(echo "$1" | sed 's/--*//g; s/ /_/g'); [ -n "$k" ] || k=default; echo "$k"; }
+key() { k=$(printf "%s\n" "$1" | sed 's/--*//g; s/ /_/g'); [ -n "$k" ] || k=default; echo "$k"; }
 free --version | grep -q 'procps-ng 4.0.2' || echo "warning: not procps-ng 4.0.2: $(free --version)" >&2
 grep -v '^#' "$here/inputs.txt" | while IFS='|' read -r name mem stat vm; do
   [ -n "$name" ] || continue
