@@ -25,6 +25,8 @@ public static class CommandTree
             FreeCommand.Create(),
             CgroupsCommand.Create(),
             LeakCommand.Create(),
+            MapsCommand.Create(),
+            PagesCommand.Create(),
             LabCommand.Create(),
             VmstatCommand.Create(),
         ];

@@ -11,6 +11,8 @@ internal static class LabCommand
         Command[] scenarios =
         [
             LabLeakCommand.Create(),
+            LabMmapCommand.Create(),
+            LabHeapCommand.Create(),
         ];
         foreach (Command c in scenarios) cmd.Subcommands.Add(c);
         return cmd;

@@ -81,6 +81,9 @@ public sealed record MappingGroup
 public static class AddressSpace
 {
     public const ulong MaxGuardBytes = 64 * 1024;
+    /// <summary>Group of stacks recognised by the guard-page layout alone (no live thread's stack pointer inside:
+    /// unreadable task files, stacks glibc keeps cached after a thread exits, or look-alikes).</summary>
+    public const string LayoutStacks = "thread stacks (by layout)";
 
     public static Segment SegmentOf(MappingKind kind) => kind switch
     {
@@ -232,8 +235,8 @@ public static class AddressSpace
             }
             if (rwPrivate && prev is not null && kinds[i - 1] is null && IsGuard(prev, m))
             {
-                Set(i, MappingKind.ThreadStack, "thread stacks", "anonymous rw-p above a small ---p guard", true);
-                Set(i - 1, MappingKind.ThreadStack, "thread stacks", "guard below a thread stack", true);
+                Set(i, MappingKind.ThreadStack, LayoutStacks, "anonymous rw-p above a small ---p guard", true);
+                Set(i - 1, MappingKind.ThreadStack, LayoutStacks, "guard below a thread stack", true);
                 continue;
             }
         }
