@@ -1,0 +1,86 @@
+using System.Runtime.InteropServices;
+using MemScope.Tracing;
+
+namespace MemScope.IntegrationTests.Cache;
+
+/// <summary>Test files under /work/scratch/cache (or /tmp), page-cache control without disturbing others.</summary>
+internal static class CacheTestFiles
+{
+    public static string Dir
+    {
+        get
+        {
+            string d = Directory.Exists("/work/scratch") ? "/work/scratch/cache" : Path.Combine(Path.GetTempPath(), "memscope_cache_tests");
+            Directory.CreateDirectory(d);
+            return d;
+        }
+    }
+
+    /// <summary>Creates (or reuses) a file of exactly <paramref name="bytes"/> random-ish bytes, fsynced.</summary>
+    public static string Create(string name, long bytes)
+    {
+        string path = Path.Combine(Dir, $"{name}.{bytes}.dat");
+        if (File.Exists(path) && new FileInfo(path).Length == bytes) return path;
+        byte[] block = new byte[1 << 20];
+        new Random(42).NextBytes(block);
+        using (var fs = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 20))
+        {
+            for (long done = 0; done < bytes; done += block.Length)
+                fs.Write(block, 0, (int)Math.Min(block.Length, bytes - done));
+            fs.Flush(flushToDisk: true);
+        }
+        return path;
+    }
+
+    /// <summary>posix_fadvise(DONTNEED) after fsync: evicts only this file's clean pages.</summary>
+    public static void DropFromCache(string path)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        fs.Flush(flushToDisk: true);
+        int fd = (int)fs.SafeFileHandle.DangerousGetHandle();
+        int rc = PerfEventNative.PosixFadvise(fd, 0, 0, PerfEventNative.PosixFadvDontneed);
+        if (rc != 0) throw new IOException($"posix_fadvise: {rc}");
+    }
+
+    /// <summary>Reads the whole file with 1 MiB reads; returns bytes read.</summary>
+    public static long ReadAll(string path)
+    {
+        byte[] buf = new byte[1 << 20];
+        long total = 0;
+        using var h = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.None);
+        int n;
+        while ((n = RandomAccess.Read(h, buf, total)) > 0) total += n;
+        return total;
+    }
+
+    /// <summary>perf event fds open in this process right now.</summary>
+    public static int OpenPerfFds(int pid = 0)
+    {
+        string dir = pid == 0 ? "/proc/self/fd" : $"/proc/{pid}/fd";
+        int n = 0;
+        foreach (string fd in Directory.EnumerateFileSystemEntries(dir))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is string t && t.Contains("perf_event", StringComparison.Ordinal)) n++;
+            }
+            catch (IOException) { }
+        }
+        return n;
+    }
+
+    /// <summary>A pid that no process has right now.</summary>
+    public static int DeadPid()
+    {
+        for (int pid = 32000; pid > 1000; pid--)
+            if (!Directory.Exists($"/proc/{pid}")) return pid;
+        throw new InvalidOperationException("no free pid");
+    }
+
+    /// <summary>memscope_* entries defined in tracefs now (mounting it briefly when needed).</summary>
+    public static List<string> MemscopeTracefsEntries()
+    {
+        using Tracefs t = Tracefs.Open();
+        return BorrowedState.ListDefined(t);
+    }
+}
