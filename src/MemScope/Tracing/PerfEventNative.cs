@@ -169,6 +169,21 @@ public static unsafe partial class PerfEventNative
     [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Umount2(string target, int flags);
 
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int OpenRaw(string path, int flags, int mode);
+
+    /// <summary>open(2) without .NET's own advisory locking; returns the fd or -1.</summary>
+    public static int OpenFile(string path, int flags, int mode = 0) => OpenRaw(path, flags, mode);
+
+    public const int ORdonly = 0, OWronly = 1, ORdwr = 2, OCreat = 0x40, OCloexec = 0x80000;
+
+    /// <summary>O_DIRECT as it appears in /proc/PID/fdinfo flags (octal 040000 on x86, 0200000 on arm/arm64/ppc).</summary>
+    public static int ODirect => RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.Arm64 or Architecture.Arm or Architecture.Ppc64le => 0x10000,
+        _ => 0x4000,
+    };
+
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(int fd, int operation);
 

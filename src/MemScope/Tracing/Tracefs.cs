@@ -21,13 +21,19 @@ public sealed class Tracefs : IDisposable
     private static readonly string LockPath = Path.Combine(StateDir, "tracefs.lock");
     private static readonly string MarkerPath = Path.Combine(StateDir, "tracefs.mounted");
 
-    private FileStream? _lock;
+    // One hold per process, shared by nested scopes (flock locks belong to open file descriptions, so a second
+    // lock fd in the same process would conflict with the first).
+    private static readonly object Gate = new();
+    private static int _refs;
+    private static int _lockFd = -1;
+    private static string? _root;
+    private static bool _ours;
+    private bool _disposed;
 
-    private Tracefs(string root, bool mountedByUs, FileStream? lockFile)
+    private Tracefs(string root, bool mountedByUs)
     {
         Root = root;
         MountedByUs = mountedByUs;
-        _lock = lockFile;
     }
 
     /// <summary>The tracefs directory (holding events/, uprobe_events...).</summary>
@@ -38,40 +44,71 @@ public sealed class Tracefs : IDisposable
 
     /// <summary>
     /// Finds tracefs, mounting it when absent and root. Throws <see cref="TracefsUnavailableException"/> with one clear
-    /// line when it is neither mounted nor mountable.
+    /// line when it is neither mounted nor mountable. Dispose the result as soon as the ids, formats and probes
+    /// needed are read or defined.
     /// </summary>
     public static Tracefs Open(string procRoot = "/proc")
     {
-        FileStream? lockFile = TryLock(PerfEventNative.LockEx);
-        try
+        lock (Gate)
         {
-            string? found = FindMount(procRoot);
-            bool ours = File.Exists(MarkerPath) && found is not null && SafeRead(MarkerPath)?.Trim() == found;
-            if (found is null)
+            if (_refs > 0 && _root is not null && FindMount(procRoot) == _root)
             {
-                if (!PerfEventNative.IsRoot)
-                    throw new TracefsUnavailableException(
-                        "tracefs is not mounted and mounting it needs root (mount -t tracefs nodev /sys/kernel/tracing)");
-                if (!Directory.Exists(DefaultMountPoint))
-                    throw new TracefsUnavailableException($"this kernel has no tracefs ({DefaultMountPoint} is missing: CONFIG_TRACING off)");
-                if (PerfEventNative.Mount("nodev", DefaultMountPoint, "tracefs", 0, 0) != 0)
-                {
-                    int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
-                    throw new TracefsUnavailableException($"cannot mount tracefs at {DefaultMountPoint}: {PerfEventNative.StrError(errno)}");
-                }
-                found = DefaultMountPoint;
-                ours = true;
-                if (lockFile is not null) TryWrite(MarkerPath, found + "\n");
+                _refs++;
+                return new Tracefs(_root, _ours);
             }
-            // Downgrade to a shared lock: others may use it too; whoever releases last unmounts.
-            if (lockFile is not null) PerfEventNative.Flock((int)lockFile.SafeFileHandle.DangerousGetHandle(), PerfEventNative.LockSh);
-            var t = new Tracefs(found, ours, lockFile);
-            lockFile = null;
-            return t;
+            int fd = OpenLockFile();
+            try
+            {
+                if (fd >= 0) PerfEventNative.Flock(fd, PerfEventNative.LockSh);
+                string? found = FindMount(procRoot);
+                bool ours = found is not null && SafeRead(MarkerPath)?.Trim() == found;
+                if (found is null)
+                {
+                    if (!PerfEventNative.IsRoot)
+                        throw new TracefsUnavailableException(
+                            "tracefs is not mounted and mounting it needs root (mount -t tracefs nodev /sys/kernel/tracing)");
+                    if (!Directory.Exists(DefaultMountPoint))
+                        throw new TracefsUnavailableException($"this kernel has no tracefs ({DefaultMountPoint} is missing: CONFIG_TRACING off)");
+                    if (fd >= 0 && !TryExclusive(fd, TimeSpan.FromSeconds(5)))
+                        throw new TracefsUnavailableException("tracefs is being mounted or unmounted by another memscope; try again");
+                    found = FindMount(procRoot); // someone may have mounted it meanwhile
+                    if (found is null)
+                    {
+                        if (PerfEventNative.Mount("nodev", DefaultMountPoint, "tracefs", 0, 0) != 0)
+                        {
+                            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                            throw new TracefsUnavailableException($"cannot mount tracefs at {DefaultMountPoint}: {PerfEventNative.StrError(errno)}");
+                        }
+                        found = DefaultMountPoint;
+                        ours = true;
+                        if (fd >= 0) TryWrite(MarkerPath, found + "\n");
+                    }
+                    else ours = SafeRead(MarkerPath)?.Trim() == found;
+                    if (fd >= 0) PerfEventNative.Flock(fd, PerfEventNative.LockSh); // downgrade: others may use it too
+                }
+                _lockFd = fd;
+                fd = -1;
+                _root = found;
+                _ours = ours;
+                _refs = 1;
+                return new Tracefs(found, ours);
+            }
+            finally
+            {
+                if (fd >= 0) PerfEventNative.Close(fd);
+            }
         }
-        finally
+    }
+
+    private static bool TryExclusive(int fd, TimeSpan wait)
+    {
+        PerfEventNative.Flock(fd, PerfEventNative.LockUn);
+        var until = DateTime.UtcNow + wait;
+        while (true)
         {
-            lockFile?.Dispose();
+            if (PerfEventNative.Flock(fd, PerfEventNative.LockEx | PerfEventNative.LockNb) == 0) return true;
+            if (DateTime.UtcNow > until) return false;
+            Thread.Sleep(50);
         }
     }
 
@@ -162,47 +199,44 @@ public sealed class Tracefs : IDisposable
     /// <summary>Releases this user's hold; the last MemScope user of a mount we made unmounts it.</summary>
     public void Dispose()
     {
-        FileStream? l = _lock;
-        _lock = null;
-        if (l is null)
+        lock (Gate)
         {
-            if (MountedByUs && PerfEventNative.IsRoot) Unmount(); // no lock directory: best effort
-            return;
-        }
-        using (l)
-        {
-            int fd = (int)l.SafeFileHandle.DangerousGetHandle();
-            if (!MountedByUs) return;
-            // Try to become the only user; if someone else holds it, they will unmount when they finish.
-            if (PerfEventNative.Flock(fd, PerfEventNative.LockEx | PerfEventNative.LockNb) != 0) return;
-            if (SafeRead(MarkerPath)?.Trim() == Root && Unmount()) TryDelete(MarkerPath);
+            if (_disposed) return;
+            _disposed = true;
+            if (_refs == 0) return;
+            if (--_refs > 0) return;
+            int fd = _lockFd;
+            _lockFd = -1;
+            string? root = _root;
+            bool ours = _ours;
+            _root = null;
+            try
+            {
+                if (!ours || root is null || !PerfEventNative.IsRoot) return;
+                // Become the only user, or leave it to whoever still holds it: the last one unmounts.
+                if (fd >= 0 && PerfEventNative.Flock(fd, PerfEventNative.LockEx | PerfEventNative.LockNb) != 0) return;
+                if (SafeRead(MarkerPath)?.Trim() != root) return;
+                // Plain umount (no MNT_DETACH): if anything still has a tracefs file open we get EBUSY and leave it.
+                if (PerfEventNative.Umount2(root, 0) == 0) TryDelete(MarkerPath);
+            }
+            finally
+            {
+                if (fd >= 0) PerfEventNative.Close(fd);
+            }
         }
     }
 
-    private bool Unmount()
-    {
-        // Plain umount (no MNT_DETACH): if anything still has a tracefs file open we get EBUSY and leave it.
-        if (PerfEventNative.Umount2(Root, 0) == 0) return true;
-        return false;
-    }
-
-    private static FileStream? TryLock(int op)
+    private static int OpenLockFile()
     {
         try
         {
             Directory.CreateDirectory(StateDir);
-            var fs = new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-            if (PerfEventNative.Flock((int)fs.SafeFileHandle.DangerousGetHandle(), op) != 0)
-            {
-                fs.Dispose();
-                return null;
-            }
-            return fs;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return null; // not root: we will not mount anything anyway
+            return -1; // not root: we will not mount anything anyway
         }
+        return PerfEventNative.OpenFile(LockPath, PerfEventNative.OCreat | PerfEventNative.ORdwr | PerfEventNative.OCloexec, 0x1a4 /* 0644 */);
     }
 
     internal static string? SafeRead(string path)
@@ -270,8 +304,8 @@ public sealed class TracepointFormat
             {
                 ReadOnlySpan<char> part = line[r].Trim();
                 if (part.StartsWith("field:")) decl = part[6..].ToString();
-                else if (part.StartsWith("offset:")) int.TryParse(part[7..], NumberStyles.None, CultureInfo.InvariantCulture, out offset);
-                else if (part.StartsWith("size:")) int.TryParse(part[5..], NumberStyles.None, CultureInfo.InvariantCulture, out size);
+                else if (part.StartsWith("offset:")) offset = int.TryParse(part[7..], NumberStyles.None, CultureInfo.InvariantCulture, out int o) ? o : -1;
+                else if (part.StartsWith("size:")) size = int.TryParse(part[5..], NumberStyles.None, CultureInfo.InvariantCulture, out int z) ? z : -1;
                 else if (part.StartsWith("signed:")) signed = part[7..].Trim() is "1";
             }
             if (decl is null || offset < 0 || size <= 0)

@@ -77,7 +77,9 @@ public class PerfInteropTests
             foreach (PerfEvent e in events) e.Dispose();
         }
         Assert.True(ours > 0, "no get_pages samples from this process");
-        Assert.InRange(pages, 1024UL * 9 / 10, 1024UL * 3);
+        // Each batch of a read() reports the whole remaining range (index..last_index), so the raw sum over-counts:
+        // the aggregator dedups continuations. Here: at least the file.
+        Assert.True(pages >= 1024UL * 9 / 10, $"{pages} pages seen");
         Assert.Equal(0, CacheTestFiles.OpenPerfFds());
     }
 
@@ -89,9 +91,16 @@ public class PerfInteropTests
         using (Tracefs t = Tracefs.Open())
         {
             Assert.True(Directory.Exists(Path.Combine(t.Root, "events")));
-            Assert.Equal(before is null, t.MountedByUs);
+            if (before is null) Assert.True(t.MountedByUs);
+            bool ours = t.MountedByUs;
+            using (Tracefs nested = Tracefs.Open()) Assert.Equal(t.Root, nested.Root); // re-entrant, no self-deadlock
+            Assert.Equal(t.Root, Tracefs.FindMount());
+            if (!ours) before = t.Root;
         }
-        Assert.Equal(before, Tracefs.FindMount());
+        // Ours (mounted now or by a crashed run) is unmounted when released; someone else's stays.
+        string? after = Tracefs.FindMount();
+        if (before is null) Assert.Null(after);
+        else Assert.True(after == before || after is null);
     }
 
     [SkippableFact]
