@@ -16,6 +16,7 @@ public sealed class DoctorSampler(ProcFs proc, SysFs sys)
         var collector = new SnapshotCollector(proc, sys);
         var samples = new List<Snapshot>();
         (Slabinfo? slabFirst, string? slabWhy) = TryReadSlab();
+        var (cgroupsFirst, cgroupsWhy) = CgroupObserver.Read(proc, sys);
         var cheap = new CollectOptions { Processes = true, Detail = ProcessDetail.Cheap };
         var clock = System.Diagnostics.Stopwatch.StartNew();
         samples.Add(collector.Collect(cheap));
@@ -32,6 +33,7 @@ public sealed class DoctorSampler(ProcFs proc, SysFs sys)
         // Sysctls change rarely: read once, for the rules that need them (overcommit, zone_reclaim_mode).
         samples[^1] = last with { System = last.System with { SysVm = proc.ReadSysVm() } };
         (Slabinfo? slabLast, _) = TryReadSlab();
+        var (cgroupsLast, _) = CgroupObserver.Read(proc, sys);
         AccountExtras? extras = proc.Root == "/proc" ? AccountExtrasReader.Read(proc, sys) : null;
         var context = new DoctorContext
         {
@@ -40,6 +42,8 @@ public sealed class DoctorSampler(ProcFs proc, SysFs sys)
             SlabLast = slabLast,
             SlabUnavailableReason = slabWhy,
             AccountExtras = extras,
+            Cgroups = cgroupsFirst is not null && cgroupsLast is not null ? CgroupObserver.Pair(cgroupsFirst, cgroupsLast) : null,
+            CgroupsUnavailableReason = cgroupsWhy,
             Lang = lang,
         };
         return enrich is null ? context : enrich(context);

@@ -26,10 +26,15 @@ public sealed class OomKillRule : IDoctorRule
                                        (v.CgroupConstraint ? $"memory cgroup {v.Cgroup}" : "global (whole machine)") + (v.Time is { } when ? $", {when:u}" : ""),
                 "kernel log (/dev/kmsg): Killed process / oom-kill: lines"));
         if (c.OomKills is null && c.OomLogUnavailableReason is { } why) evidence.Add(new("kernel log", why, "/dev/kmsg"));
+        // A kill in the window is critical; one the log dates within the last hour (or an undated one) a warning;
+        // kills the log shows to be older are history: info.
+        DateTimeOffset now = c.Last.Time;
+        bool recent = c.OomKills is null || victims.Any(v => v.Time is null || now - v.Time.Value < TimeSpan.FromHours(1));
+        Severity severity = inWindow > 0 || cgroupKills > 0 ? Severity.Critical : recent ? Severity.Warning : Severity.Info;
         yield return new Finding
         {
             Id = Id,
-            Severity = inWindow > 0 || cgroupKills > 0 ? Severity.Critical : Severity.Warning,
+            Severity = severity,
             Title = inWindow > 0 ? ("The OOM killer is killing processes now", "OOM killer 正在杀死进程") : ("The OOM killer has killed processes since boot", "自启动以来 OOM killer 已杀死过进程"),
             Evidence = evidence,
             Explanation = ("When neither reclaim nor swap can free enough memory for an allocation, the kernel kills the process with the highest oom_score (mostly its memory share, shifted by oom_score_adj from -1000 to 1000). In a memory cgroup the kill stays inside the cgroup.",
