@@ -23,7 +23,7 @@ internal static partial class LabCacheThrashCommand
         foreach (Option o in new Option[] { size, dir, hold }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
-            if (!LabMemory.TryParseSize(parse.GetValue(size)!, out ulong bytes) || bytes < 1 << 20)
+            if (!SizeText.TryParse(parse.GetValue(size)!, out ulong bytes) || bytes < 1 << 20)
                 throw new CliException(ExitCodes.Usage, "--size must be at least 1M");
             string directory = parse.GetValue(dir)!;
             if (!Directory.Exists(directory)) throw new CliException(ExitCodes.NotFound, $"{directory}: no such directory");

@@ -13,6 +13,10 @@ internal static class LabCommand
             LabLeakCommand.Create(),
             LabMmapCommand.Create(),
             LabHeapCommand.Create(),
+            LabShmemCommand.Create(),
+            LabSlabCommand.Create(),
+            LabHugepagesCommand.Create(),
+            LabCacheThrashCommand.Create(),
         ];
         foreach (Command c in scenarios) cmd.Subcommands.Add(c);
         return cmd;

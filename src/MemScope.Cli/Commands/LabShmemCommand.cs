@@ -25,7 +25,7 @@ internal static class LabShmemCommand
             ulong bytes;
             if (parse.GetValue(size) is string text)
             {
-                if (!LabMemory.TryParseSize(text, out bytes) || bytes == 0) throw new CliException(ExitCodes.Usage, $"--size {text}: not a size such as 1G");
+                if (!SizeText.TryParse(text, out bytes) || bytes == 0) throw new CliException(ExitCodes.Usage, $"--size {text}: not a size such as 1G");
             }
             else
             {

@@ -22,7 +22,7 @@ internal static partial class LabSlabCommand
         cmd.Options.Add(hold);
         cmd.SetAction(async (parse, ct) =>
         {
-            if (!LabMemory.TryParseSize(parse.GetValue(rate)!, out ulong bytesPerSec) || bytesPerSec < 4096)
+            if (!SizeText.TryParse(parse.GetValue(rate)!, out ulong bytesPerSec) || bytesPerSec < 4096)
                 throw new CliException(ExitCodes.Usage, "--rate must be a size per second such as 4M (at least 4K)");
             var fds = new List<int>();
             double? seconds = parse.GetValue(hold);

@@ -25,14 +25,17 @@ public class RuleThresholdTests
     }
 
     [Fact]
-    public void LowAvailable_falling_fast_warns_even_when_the_level_is_fine()
+    public void LowAvailable_falling_fast_warns_before_the_level_is_low()
     {
-        // 600 MiB available, falling 2 MiB/s: runs out in 300 s < 600 s.
-        var samples = Enumerable.Range(0, 5).Select(i => Snap(i, Mem(1000, (ulong)(600 - 2 * i)))).ToArray();
+        // 200 MiB (20%) available, falling 1 MiB/s: runs out in about 200 s < 600 s.
+        var samples = Enumerable.Range(0, 5).Select(i => Snap(i, Mem(1000, (ulong)(200 - i)))).ToArray();
         Assert.Equal(Severity.Warning, Worst(Run(new LowAvailableRule(), Context(samples))));
-        // Falling 0.5 MiB/s: 1200 s left, nothing.
-        var slow = Enumerable.Range(0, 5).Select(i => Snap(i * 2, Mem(1000, (ulong)(600 - i)))).ToArray();
+        // Falling 0.25 MiB/s: 800 s left, nothing.
+        var slow = Enumerable.Range(0, 5).Select(i => Snap(i * 4, Mem(1000, (ulong)(200 - i)))).ToArray();
         Assert.Null(Worst(Run(new LowAvailableRule(), Context(slow))));
+        // The same fast fall from 60% available is a busy machine, not a shortage.
+        var plenty = Enumerable.Range(0, 5).Select(i => Snap(i, Mem(1000, (ulong)(600 - 2 * i)))).ToArray();
+        Assert.Null(Worst(Run(new LowAvailableRule(), Context(plenty))));
     }
 
     [Fact]

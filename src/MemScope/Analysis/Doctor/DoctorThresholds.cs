@@ -10,7 +10,9 @@ public static class DoctorThresholds
     public const double AvailableWarningFraction = 0.10;
     /// <summary>Below this share the OOM killer is near: critical.</summary>
     public const double AvailableCriticalFraction = 0.05;
-    /// <summary>Falling so fast that it would run out within this many seconds: warning even when the level is fine.</summary>
+    /// <summary>A fall only matters once available memory is below this share (a fall from plenty is a busy machine, not a shortage).</summary>
+    public const double AvailableFallingConcernFraction = 0.25;
+    /// <summary>Below that share, falling so fast that it would run out within this many seconds: warning.</summary>
     public const double ExhaustionWarningSeconds = 600;
     /// <summary>Running out within a minute: critical.</summary>
     public const double ExhaustionCriticalSeconds = 60;

@@ -16,7 +16,8 @@ public sealed class LowAvailableRule : IDoctorRule
         var series = c.Samples.Where(s => s.System.Meminfo.MemAvailable is not null)
             .Select(s => (T: Model.Snapshot.Elapsed(c.First, s), Y: (double)s.System.Meminfo.MemAvailable!.Value)).ToList();
         LinearFit fit = LinearFit.Of(series);
-        double? secondsLeft = fit.Slope < 0 && fit.RSquared >= 0.5 && c.WindowSeconds > 0 ? available / -fit.Slope : null;
+        double? secondsLeft = fit.Slope < 0 && fit.RSquared >= 0.8 && series.Count >= 4 && fraction < AvailableFallingConcernFraction
+            ? available / -fit.Slope : null;
 
         Severity? severity = null;
         if (fraction < AvailableCriticalFraction || secondsLeft < ExhaustionCriticalSeconds) severity = Severity.Critical;
