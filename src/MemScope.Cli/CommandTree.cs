@@ -29,6 +29,7 @@ public static class CommandTree
             PagesCommand.Create(),
             LabCommand.Create(),
             VmstatCommand.Create(),
+            OomCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;

@@ -1,0 +1,65 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace MemScope.Procfs;
+
+/// <summary>
+/// Reads the kernel ring buffer through /dev/kmsg (Documentation/ABI/testing/dev-kmsg): opened O_NONBLOCK, each
+/// read() returns one record "pri,seq,usec,flags;message\n" (plus " KEY=value" continuation lines), from the oldest
+/// record still held; EAGAIN means we caught up; EPIPE means records were overwritten while we read (we carry on).
+/// Needs root (or CAP_SYSLOG) when dmesg_restrict=1.
+/// </summary>
+public static partial class Kmsg
+{
+    private const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+    private const int EAGAIN = 11, EPIPE = 32, EINTR = 4, EACCES = 13, EPERM = 1, ENOENT = 2, EINVAL = 22;
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static unsafe partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
+
+    /// <summary>All records currently in the buffer, as "pri,seq,usec,flags;message" lines (continuations dropped).</summary>
+    public static unsafe List<string> ReadAll(string path = "/dev/kmsg", int maxRecords = 1_000_000)
+    {
+        int fd = Open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new KernelFileException(errno is EACCES or EPERM ? KernelFileError.Denied : errno == ENOENT ? KernelFileError.Gone : KernelFileError.Io,
+                path, $"open failed (errno {errno})");
+        }
+        var records = new List<string>(1024);
+        byte[] buffer = new byte[8192]; // a record is at most ~1 KiB (LOG_LINE_MAX); EINVAL asks for a bigger buffer
+        try
+        {
+            while (records.Count < maxRecords)
+            {
+                nint n;
+                fixed (byte* p = buffer) n = Read(fd, p, buffer.Length);
+                if (n > 0)
+                {
+                    string rec = Encoding.UTF8.GetString(buffer, 0, (int)n);
+                    int nl = rec.IndexOf('\n');
+                    records.Add(nl >= 0 ? rec[..nl] : rec);
+                    continue;
+                }
+                if (n == 0) break;
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == EAGAIN) break;
+                if (errno is EPIPE or EINTR) continue;
+                if (errno == EINVAL && buffer.Length < 1 << 20) { buffer = new byte[buffer.Length * 4]; continue; }
+                throw new KernelFileException(KernelFileError.Io, path, $"read failed (errno {errno})");
+            }
+        }
+        finally
+        {
+            Close(fd);
+        }
+        return records;
+    }
+}
