@@ -66,6 +66,8 @@ public static class ProcPidSmaps
                 if (!SpanParsing.TryParseSizeValue(value, out long v, out bool kb) || v < 0)
                     throw KernelFileException.Malformed(path, lineNumber, line, $"'{key}' is not 'number kB'");
                 if (present[i]) continue;
+                if (kb && (ulong)v > ulong.MaxValue / 1024)
+                    throw KernelFileException.Malformed(path, lineNumber, line, $"'{key}' overflows 64-bit bytes");
                 values[i] = kb ? (ulong)v * 1024 : (ulong)v;
                 present[i] = true;
             }
