@@ -42,6 +42,9 @@ public sealed class ProcessReader(ProcFs proc)
                 try { rollup = ProcPidSmapsRollup.Read(Proc.PidPath(pid, "smaps_rollup")); }
                 catch (KernelFileException e) when (e.Error == KernelFileError.Denied) { smapsDenied = true; }
                 catch (KernelFileException e) when (e.Error == KernelFileError.Malformed) { smapsDenied = true; }
+                // A zombie (or a process between exit_mm and reaping) has no address space: smaps_rollup gives ESRCH
+                // while the pid is still there. Keep the process with PSS unknown; only a vanished pid is gone.
+                catch (KernelFileException e) when (e.Error == KernelFileError.Gone && (stat.State is 'Z' or 'X' || Proc.ProcessExists(pid))) { }
             }
 
             ulong rss = statm is { } m ? m.ResidentPages * (ulong)_pageSize : stat.RssPages * (ulong)_pageSize;
