@@ -20,6 +20,7 @@ public static class CommandTree
         [
             DoctorCommand.Create(),
             AccountCommand.Create(),
+            ExplainCommand.Create(),
             SlabCommand.Create(),
             ServeCommand.Create(),
             FreeCommand.Create(),
