@@ -31,6 +31,7 @@ public static class CommandTree
             LabCommand.Create(),
             VmstatCommand.Create(),
             OomCommand.Create(),
+            PsCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;

@@ -36,15 +36,20 @@ public sealed class ProcessReader(ProcFs proc)
             bool kthread = ((stat.Field(9) ?? 0) & 0x00200000) != 0;
 
             SmapsFields? rollup = null;
-            bool smapsDenied = false;
+            bool smapsDenied = false, smapsUnavailable = false;
             if (detail == ProcessDetail.WithSmapsRollup && !kthread)
             {
                 try { rollup = ProcPidSmapsRollup.Read(Proc.PidPath(pid, "smaps_rollup")); }
                 catch (KernelFileException e) when (e.Error == KernelFileError.Denied) { smapsDenied = true; }
                 catch (KernelFileException e) when (e.Error == KernelFileError.Malformed) { smapsDenied = true; }
+<<<<<<< HEAD
                 // A zombie (or a process between exit_mm and reaping) has no address space: smaps_rollup gives ESRCH
                 // while the pid is still there. Keep the process with PSS unknown; only a vanished pid is gone.
                 catch (KernelFileException e) when (e.Error == KernelFileError.Gone && (stat.State is 'Z' or 'X' || Proc.ProcessExists(pid))) { }
+=======
+                // No smaps_rollup while the process is still there: a kernel before 4.14. PSS/USS unknown, process kept.
+                catch (KernelFileException e) when (e.Error == KernelFileError.Gone && File.Exists(Proc.PidPath(pid, "stat"))) { smapsUnavailable = true; }
+>>>>>>> 43eb9d3 (memscope ps: process memory table (PID USER VIRT RES SHR SWAP PSS USS %MEM MINFLT MAJFLT OOM COMMAND, --columns incl. pte/anon/file/shmem/swappss), --sort/--top/--pid/--user/--by user|command, --json/--csv/-h; smaps_rollup only when wanted; unknowns '-' with a footer count; UserNames (passwd lookup); ProcessReader keeps a live process whose optional file is absent (field unknown) and does not trust a corrupt statm shared)
             }
 
             ulong rss = statm is { } m ? m.ResidentPages * (ulong)_pageSize : stat.RssPages * (ulong)_pageSize;
@@ -61,7 +66,9 @@ public sealed class ProcessReader(ProcFs proc)
                 Threads = (int)stat.Threads,
                 VirtBytes = statm is { } m2 ? m2.SizePages * (ulong)_pageSize : stat.VsizeBytes,
                 RssBytes = rss,
-                SharedBytes = statm is { } m3 ? m3.SharedPages * (ulong)_pageSize : 0,
+                // statm "shared" above the total size is corrupt (seen in captured trees): fall back to RssFile + RssShmem.
+                SharedBytes = statm is { } m3 && m3.SharedPages <= m3.SizePages ? m3.SharedPages * (ulong)_pageSize
+                    : (status?.RssFile ?? 0) + (status?.RssShmem ?? 0),
                 RssAnonBytes = status?.RssAnon,
                 RssFileBytes = status?.RssFile,
                 RssShmemBytes = status?.RssShmem,
@@ -76,6 +83,7 @@ public sealed class ProcessReader(ProcFs proc)
                 SwapPssBytes = rollup?.SwapPss,
                 AnonHugePagesBytes = rollup?.AnonHugePages,
                 SmapsDenied = smapsDenied,
+                SmapsUnavailable = smapsUnavailable,
                 MinorFaults = stat.MinorFaults,
                 MajorFaults = stat.MajorFaults,
                 CpuTicks = stat.UserTicks + stat.SystemTicks,
@@ -92,18 +100,25 @@ public sealed class ProcessReader(ProcFs proc)
     private static T? Optional<T>(Func<T> read) where T : class
     {
         try { return read(); }
-        catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io) { return null; }
+        catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io || StillThere(e)) { return null; }
     }
 
     private static T? Optional<T>(Func<T> read, bool _ = false) where T : struct
     {
         try { return read(); }
-        catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io) { return null; }
+        catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io || StillThere(e)) { return null; }
     }
 
     private static long? OptionalNumber(string path)
     {
         try { return SingleNumberFile.Read(path); }
-        catch (KernelFileException e) when (e.Error is not KernelFileError.Gone) { return null; }
+        catch (KernelFileException e) when (e.Error is not KernelFileError.Gone || StillThere(e)) { return null; }
     }
+
+    /// <summary>
+    /// A file missing while the process's stat is still there: this kernel (or a captured tree) lacks that file, so
+    /// the field is unknown; the process itself is not gone.
+    /// </summary>
+    private static bool StillThere(KernelFileException e) =>
+        e.Error == KernelFileError.Gone && Path.GetDirectoryName(e.Path) is string dir && File.Exists(Path.Combine(dir, "stat"));
 }

@@ -39,6 +39,8 @@ public sealed record ProcessSnapshot
     public ulong? AnonHugePagesBytes { get; init; }
     /// <summary>smaps_rollup was wanted but could not be read (EACCES): PSS/USS are unknown, not zero.</summary>
     public bool SmapsDenied { get; init; }
+    /// <summary>smaps_rollup was wanted but does not exist for this live process (kernel before 4.14): PSS/USS unknown.</summary>
+    public bool SmapsUnavailable { get; init; }
 
     public ulong MinorFaults { get; init; }
     public ulong MajorFaults { get; init; }
