@@ -32,6 +32,7 @@ public static class CommandTree
             VmstatCommand.Create(),
             OomCommand.Create(),
             PsCommand.Create(),
+            RecordCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;

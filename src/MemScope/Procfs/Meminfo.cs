@@ -97,6 +97,14 @@ public sealed class Meminfo
 
     public static Meminfo Read(string path) => KernelFile.Parse(path, Parse);
 
+    /// <summary>Rebuilds a Meminfo from stored entries (values already in bytes/counts, as <see cref="Entries"/> gives them), e.g. when replaying a recording.</summary>
+    public static Meminfo FromEntries(IEnumerable<KeyValuePair<string, ulong>> entries)
+    {
+        var table = new CounterTable(Keys);
+        foreach (var kv in entries) table.Set(kv.Key, kv.Value);
+        return new Meminfo(table);
+    }
+
     /// <summary>Parses meminfo text. Lines that are not "Key: number [kB]" (the 2.4-era table) are skipped.</summary>
     public static Meminfo Parse(ReadOnlySpan<char> content, string path)
     {

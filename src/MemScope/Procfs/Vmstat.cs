@@ -57,6 +57,14 @@ public sealed class Vmstat
 
     public static Vmstat Read(string path) => KernelFile.Parse(path, Parse);
 
+    /// <summary>Rebuilds a Vmstat from stored entries (as <see cref="Entries"/> gives them), e.g. when replaying a recording.</summary>
+    public static Vmstat FromEntries(IEnumerable<KeyValuePair<string, ulong>> entries)
+    {
+        var table = new CounterTable(Keys);
+        foreach (var kv in entries) table.Set(kv.Key, kv.Value);
+        return new Vmstat(table);
+    }
+
     public static Vmstat Parse(ReadOnlySpan<char> content, string path)
     {
         var table = new CounterTable(Keys);

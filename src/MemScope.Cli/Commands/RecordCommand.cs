@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using MemScope.Model;
+using MemScope.Store;
+
+namespace MemScope.Cli.Commands;
+
+/// <summary>
+/// `memscope record`: takes a snapshot every interval into a SQLite recording (raw counters, one transaction per
+/// sample) until Ctrl-C or SIGTERM, enforcing retention as it goes. Runs in the foreground or under systemd
+/// (deploy/memscope-record.service).
+/// </summary>
+internal static class RecordCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("record", "Record snapshots into a SQLite history (replay with --db/--at, report, diff, plot)");
+        var interval = new Option<string>("--interval", "-i") { Description = "Time between samples (5s, 1s, 500ms, 1m)", DefaultValueFactory = _ => "5s", HelpName = "DURATION" };
+        var db = new Option<string?>("--db") { Description = "Recording file (default: /var/lib/memscope/memscope.db for root, else $XDG_DATA_HOME/memscope/memscope.db)", HelpName = "PATH" };
+        var retain = new Option<string>("--retain") { Description = "Delete samples older than this (7d, 12h; 0 keeps all)", DefaultValueFactory = _ => "7d", HelpName = "AGE" };
+        var maxSize = new Option<string>("--max-size") { Description = "Keep the files under this size by deleting the oldest samples (1GB, 200MB; 0 = no cap)", DefaultValueFactory = _ => "1GB", HelpName = "SIZE" };
+        var top = new Option<int>("--top", "-n") { Description = "Processes (largest RSS) that also get smaps_rollup: PSS, USS, swap PSS", DefaultValueFactory = _ => 10 };
+        var count = new Option<int?>("--count", "-c") { Description = "Stop after N samples" };
+        var kthreads = new Option<bool>("--kernel-threads") { Description = "Also record kernel threads (they own no user memory)" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print one line per committed sample (id, time, processes, cost, file size)" };
+        foreach (Option o in new Option[] { interval, db, retain, maxSize, top, count, kthreads, verbose }) cmd.Options.Add(o);
+
+        cmd.SetAction(async (parse, ct) =>
+        {
+            string intervalText = parse.GetValue(interval)!;
+            if (!TimeSpec.TryParseDuration(intervalText, out TimeSpan every) || every < TimeSpan.FromMilliseconds(100))
+                throw new CliException(ExitCodes.Usage, $"--interval '{intervalText}': give a duration of at least 100ms (5s, 1s, 500ms, 1m)");
+            TimeSpan? maxAge = null;
+            string retainText = parse.GetValue(retain)!;
+            if (retainText != "0")
+            {
+                if (!TimeSpec.TryParseDuration(retainText, out TimeSpan age) || age <= TimeSpan.Zero)
+                    throw new CliException(ExitCodes.Usage, $"--retain '{retainText}': give an age like 7d, 12h or 0 (keep all)");
+                maxAge = age;
+            }
+            long? maxBytes = null;
+            string sizeText = parse.GetValue(maxSize)!;
+            if (sizeText != "0")
+            {
+                if (!TimeSpec.TryParseSize(sizeText, out long b) || b < 64 * 1024)
+                    throw new CliException(ExitCodes.Usage, $"--max-size '{sizeText}': give a size of at least 64KB (1GB, 200MB) or 0 (no cap)");
+                maxBytes = b;
+            }
+            int topN = parse.GetValue(top);
+            if (topN < 0) throw new CliException(ExitCodes.Usage, "--top must be 0 or more");
+            int? maxSamples = parse.GetValue(count);
+            if (maxSamples is < 1) throw new CliException(ExitCodes.Usage, "--count must be at least 1");
+
+            var collector = new SnapshotCollector(GlobalOptions.OpenProc(parse), GlobalOptions.OpenSys(parse));
+            string path = parse.GetValue(db) ?? HistoryStore.DefaultPath();
+            var options = new RecorderOptions
+            {
+                Interval = every,
+                TopN = topN,
+                Retention = new RetentionPolicy(maxAge, maxBytes),
+                IncludeKernelThreads = parse.GetValue(kthreads),
+                MaxSamples = maxSamples,
+            };
+            TextWriter output = parse.InvocationConfiguration.Output;
+            TextWriter error = parse.InvocationConfiguration.Error;
+            bool talk = parse.GetValue(verbose);
+
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            // SIGTERM (systemd stop, kill) ends the loop between samples like Ctrl-C; the open transaction, if any, completes.
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
+            using HistoryStore store = HistoryStore.OpenForWriting(path);
+            store.SetMeta("hostname", Environment.MachineName);
+            store.SetMeta("kernel", Environment.OSVersion.VersionString);
+            if (store.GetMeta("created_at") is null) store.SetMeta("created_at", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            error.WriteLine($"memscope: recording to {store.Path} every {intervalText} (smaps_rollup for top {topN}; retain {(maxAge is null ? "all" : retainText)}, max size {(maxBytes is null ? "none" : sizeText)}); Ctrl-C or SIGTERM stops");
+            error.Flush();
+            int n = 0;
+            await new Recorder(collector, store, options).RunAsync(cts.Token, w =>
+            {
+                n++;
+                if (!talk) return;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"sample {w.Id} {w.Time.ToUnixTimeMilliseconds()} {w.Time:O} processes {w.Processes} collect {w.CollectTime.TotalMilliseconds:F1}ms write {w.WriteTime.TotalMilliseconds:F1}ms size {w.FileBytes}{(w.Trimmed > 0 ? $" trimmed {w.Trimmed}" : "")}"));
+                output.Flush();
+            }).ConfigureAwait(false);
+            error.WriteLine($"memscope: stopped after {n} samples; {store.Path} holds {store.SampleCount} samples, {store.FileBytes / 1024} KiB");
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+}

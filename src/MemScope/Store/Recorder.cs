@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using MemScope.Model;
+using MemScope.Procfs;
+
+namespace MemScope.Store;
+
+/// <summary>What the recorder takes and keeps.</summary>
+public sealed record RecorderOptions
+{
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>How many processes (largest RSS first) also get smaps_rollup (PSS, USS, swap PSS) each sample.</summary>
+    public int TopN { get; init; } = 10;
+    public RetentionPolicy Retention { get; init; } = RetentionPolicy.Default;
+    /// <summary>Kernel threads own no user memory (RSS 0); leaving them out halves the rows on a typical box.</summary>
+    public bool IncludeKernelThreads { get; init; }
+    /// <summary>Stop after this many samples (tests, benchmarks); null runs until cancelled.</summary>
+    public int? MaxSamples { get; init; }
+}
+
+/// <summary>One committed sample, reported after its transaction committed.</summary>
+public readonly record struct SampleWritten(long Id, DateTimeOffset Time, int Processes, TimeSpan CollectTime, TimeSpan WriteTime, long FileBytes, int Trimmed);
+
+/// <summary>
+/// Takes a snapshot every interval and appends it to a <see cref="HistoryStore"/>: the cheap per-process files for
+/// every process, smaps_rollup for the top N by RSS, one transaction per sample, retention after each commit.
+/// </summary>
+public sealed class Recorder(SnapshotCollector collector, HistoryStore store, RecorderOptions options)
+{
+    public RecorderOptions Options { get; } = options;
+
+    /// <summary>Collects one snapshot as the recorder stores it.</summary>
+    public Snapshot TakeSample()
+    {
+        Snapshot s = collector.Collect(new CollectOptions { Processes = true, Detail = ProcessDetail.Cheap });
+        List<ProcessSnapshot> procs = Options.IncludeKernelThreads
+            ? s.Processes.ToList()
+            : s.Processes.Where(p => !p.IsKernelThread).ToList();
+        if (Options.TopN > 0)
+        {
+            var top = procs.Select((p, i) => (p, i)).OrderByDescending(x => x.p.RssBytes).Take(Options.TopN).ToList();
+            foreach (var (p, i) in top)
+            {
+                if (p.IsKernelThread) continue;
+                try
+                {
+                    SmapsFields r = ProcPidSmapsRollup.Read(collector.Proc.PidPath(p.Pid, "smaps_rollup"));
+                    procs[i] = p with { PssBytes = r.Pss, UssBytes = r.Uss, SwapPssBytes = r.SwapPss, AnonHugePagesBytes = r.AnonHugePages };
+                }
+                catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io)
+                {
+                    procs[i] = p with { SmapsDenied = true };
+                }
+                catch (KernelFileException e) when (e.Error is KernelFileError.Gone)
+                {
+                    // exited since its cheap read: keep what we have
+                }
+            }
+        }
+        return s with { Processes = procs };
+    }
+
+    /// <summary>Records until cancelled (or <see cref="RecorderOptions.MaxSamples"/>); the first sample is taken at once.</summary>
+    public async Task RunAsync(CancellationToken ct, Action<SampleWritten>? onSample = null)
+    {
+        store.ConfigureFor(Options.Retention);
+        using var timer = new PeriodicTimer(Options.Interval);
+        int taken = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Snapshot s = TakeSample();
+            long t1 = Stopwatch.GetTimestamp();
+            long id = store.Append(s, Options.TopN);
+            var ret = store.EnforceRetention(Options.Retention, s.Time);
+            long t2 = Stopwatch.GetTimestamp();
+            onSample?.Invoke(new SampleWritten(id, s.Time, s.Processes.Count, Stopwatch.GetElapsedTime(t0, t1),
+                Stopwatch.GetElapsedTime(t1, t2), ret.BytesAfter, ret.SamplesDeleted));
+            taken++;
+            if (Options.MaxSamples is int max && taken >= max) break;
+            try
+            {
+                if (!await timer.WaitForNextTickAsync(ct).ConfigureAwait(false)) break;
+            }
+            catch (OperationCanceledException) { break; }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using Microsoft.Data.Sqlite;
+
+namespace MemScope.Store;
+
+/// <summary>
+/// The recording's schema and its migrations. A MemScope recording is recognised by
+/// <c>PRAGMA application_id</c> = <see cref="ApplicationId"/> and a <c>schema_version</c> table; anything else is
+/// refused rather than written into. Migrations run in order inside one transaction when a writer opens an older file.
+/// </summary>
+public static class StoreSchema
+{
+    /// <summary>"MSCP" as a big-endian int: marks the SQLite file as a MemScope recording (see `file(1)` magic).</summary>
+    public const int ApplicationId = 0x4D534350;
+
+    /// <summary>The schema this build writes; it reads every version up to this one.</summary>
+    public const int CurrentVersion = 1;
+
+    /// <summary>Migration i brings the schema from version i to i+1 (index 0 creates version 1).</summary>
+    internal static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE schema_version(version INTEGER NOT NULL);
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE counter_keys(id INTEGER PRIMARY KEY, source TEXT NOT NULL, name TEXT NOT NULL, UNIQUE(source, name));
+        CREATE TABLE samples(
+            id INTEGER PRIMARY KEY,
+            time_ms INTEGER NOT NULL,
+            mono_s REAL,
+            uptime_s REAL,
+            page_size INTEGER NOT NULL,
+            clk_tck INTEGER NOT NULL,
+            has_processes INTEGER NOT NULL,
+            top_n INTEGER,
+            processes_gone INTEGER NOT NULL,
+            processes_denied INTEGER NOT NULL,
+            meminfo BLOB NOT NULL,
+            vmstat BLOB,
+            cpu BLOB,
+            intr INTEGER, ctxt INTEGER, btime INTEGER, forks INTEGER, procs_running INTEGER, procs_blocked INTEGER,
+            psi_some_avg10 REAL, psi_some_avg60 REAL, psi_some_avg300 REAL, psi_some_total INTEGER,
+            psi_full_avg10 REAL, psi_full_avg60 REAL, psi_full_avg300 REAL, psi_full_total INTEGER);
+        CREATE INDEX samples_time ON samples(time_ms);
+        CREATE TABLE process_identities(
+            id INTEGER PRIMARY KEY,
+            pid INTEGER NOT NULL,
+            start_ticks INTEGER NOT NULL,
+            comm TEXT NOT NULL,
+            cmdline TEXT NOT NULL,
+            uid INTEGER,
+            kthread INTEGER NOT NULL,
+            UNIQUE(pid, start_ticks, comm, cmdline, uid));
+        CREATE TABLE process_samples(
+            sample_id INTEGER NOT NULL,
+            ident_id INTEGER NOT NULL,
+            ppid INTEGER, state INTEGER, threads INTEGER,
+            virt INTEGER, rss INTEGER, shared INTEGER, rss_anon INTEGER, rss_file INTEGER, rss_shmem INTEGER,
+            swap INTEGER, data INTEGER, stack INTEGER, pte INTEGER, locked INTEGER, hugetlb INTEGER,
+            pss INTEGER, uss INTEGER, swap_pss INTEGER, anon_huge INTEGER, smaps_denied INTEGER,
+            minflt INTEGER, majflt INTEGER, cpu_ticks INTEGER, oom_score INTEGER, oom_score_adj INTEGER,
+            PRIMARY KEY(sample_id, ident_id)) WITHOUT ROWID;
+        INSERT INTO schema_version(version) VALUES (1);
+        """,
+    ];
+
+    /// <summary>
+    /// Checks that <paramref name="conn"/> is a MemScope recording, creating the schema in an empty database when
+    /// <paramref name="create"/>, migrating an older one when writable. Throws <see cref="StoreException"/> otherwise.
+    /// </summary>
+    internal static int Prepare(SqliteConnection conn, string path, bool create)
+    {
+        long appId;
+        List<string> tables;
+        try
+        {
+            appId = Scalar(conn, "PRAGMA application_id");
+            tables = Strings(conn, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11)
+        {
+            throw new StoreException(StoreError.Corrupt, $"{path}: not a SQLite database, or a damaged one ({Short(e)})", e);
+        }
+
+        if (appId == 0 && tables.Count == 0)
+        {
+            if (!create) throw new StoreException(StoreError.NotFound, $"{path}: empty database, nothing recorded yet (start with 'memscope record --db {path}')");
+            using var setup = conn.CreateCommand();
+            // auto_vacuum must be chosen before the first table exists; it lets retention give pages back to the file system.
+            setup.CommandText = $"PRAGMA auto_vacuum = INCREMENTAL; PRAGMA application_id = {ApplicationId};";
+            setup.ExecuteNonQuery();
+            Migrate(conn, 0);
+            return CurrentVersion;
+        }
+        if (appId != ApplicationId)
+        {
+            string what = tables.Count == 0 ? "no tables" : "tables " + string.Join(", ", tables.Take(6)) + (tables.Count > 6 ? ", ..." : "");
+            throw new StoreException(StoreError.NotMemScope,
+                $"{path} is not a MemScope recording (SQLite application_id {appId:x}, {what}); refusing to read or write it");
+        }
+        if (!tables.Contains("schema_version"))
+            throw new StoreException(StoreError.Corrupt, $"{path}: MemScope recording without a schema_version table (damaged)");
+        long version = Scalar(conn, "SELECT MAX(version) FROM schema_version");
+        if (version > CurrentVersion)
+            throw new StoreException(StoreError.NewerSchema,
+                $"{path} was written by a newer MemScope (schema {version}); this build reads schemas up to {CurrentVersion}");
+        if (version < CurrentVersion)
+        {
+            if (!create) throw new StoreException(StoreError.NewerSchema,
+                $"{path} has schema {version}, older than {CurrentVersion}; open it once with 'memscope record' to migrate it");
+            Migrate(conn, (int)version);
+        }
+        return CurrentVersion;
+    }
+
+    private static void Migrate(SqliteConnection conn, int from)
+    {
+        using var tx = conn.BeginTransaction();
+        for (int v = from; v < CurrentVersion; v++)
+        {
+            using var cmd = conn.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = Migrations[v];
+            cmd.ExecuteNonQuery();
+            if (v > 0)
+            {
+                cmd.CommandText = "UPDATE schema_version SET version = $v";
+                cmd.Parameters.AddWithValue("$v", v + 1);
+                cmd.ExecuteNonQuery();
+            }
+        }
+        tx.Commit();
+    }
+
+    internal static long Scalar(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        object? o = cmd.ExecuteScalar();
+        return o is null or DBNull ? 0 : Convert.ToInt64(o, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static List<string> Strings(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        using var r = cmd.ExecuteReader();
+        var list = new List<string>();
+        while (r.Read()) list.Add(r.GetString(0));
+        return list;
+    }
+
+    internal static string Short(SqliteException e)
+    {
+        string m = e.Message;
+        int i = m.IndexOf('\'');
+        return m.StartsWith("SQLite Error", StringComparison.Ordinal) && i > 0 ? m[(i + 1)..].TrimEnd('.', '\'') : m;
+    }
+}
