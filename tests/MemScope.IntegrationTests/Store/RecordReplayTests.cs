@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using MemScope.Store;
+using Microsoft.Data.Sqlite;
+
+namespace MemScope.IntegrationTests.Store;
+
+public sealed class RecordReplayTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "memscope-rec-" + Guid.NewGuid().ToString("N"));
+
+    public RecordReplayTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    private string Db => Path.Combine(_dir, "rec.db");
+
+    private static string Scalar(string db, string sql)
+    {
+        using var c = new SqliteConnection($"Data Source={db};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return Convert.ToString(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)!;
+    }
+
+    [Fact]
+    public void Sigkill_mid_run_keeps_every_committed_sample()
+    {
+        using var rec = new RecorderProcess("--db", Db, "--interval", "200ms", "-v");
+        rec.WaitForSamples(8, TimeSpan.FromSeconds(60));
+        rec.Process.Kill(); // SIGKILL
+        rec.Process.WaitForExit();
+        var committed = rec.Samples;
+        Assert.True(committed.Count >= 8);
+
+        Assert.Equal("ok", Scalar(Db, "PRAGMA integrity_check"));
+        using var store = HistoryStore.OpenForReading(Db);
+        var stored = store.ListSamples().ToDictionary(s => s.Id, s => s.Time.ToUnixTimeMilliseconds());
+        foreach (var (id, ms, _) in committed)
+        {
+            Assert.True(stored.TryGetValue(id, out long t), $"sample {id} was reported committed but is missing");
+            Assert.Equal(ms, t);
+        }
+        // The samples hold real data: MemTotal as the kernel says now, and processes.
+        var last = store.Read(committed[^1].Id);
+        Assert.Equal(new MemScope.Procfs.ProcFs().ReadMeminfo().MemTotal, last.System.Meminfo.MemTotal);
+        Assert.Contains(last.Processes, p => p.Comm == "dotnet" && p.Pid == rec.Process.Id);
+        // A writer can carry on after the crash.
+        using var again = new RecorderProcess("--db", Db, "--count", "1", "-v");
+        Assert.Equal(0, again.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Equal(committed.Count + 1, int.Parse(Scalar(Db, "SELECT COUNT(*) FROM samples")) - (stored.Count - committed.Count));
+    }
+
+    [Fact]
+    public void Sigterm_stops_cleanly()
+    {
+        using var rec = new RecorderProcess("--db", Db, "--interval", "300ms", "-v");
+        rec.WaitForSamples(2, TimeSpan.FromSeconds(60));
+        Process.Start("kill", ["-TERM", rec.Process.Id.ToString()])!.WaitForExit();
+        Assert.Equal(0, rec.WaitForExit(TimeSpan.FromSeconds(20)));
+        Assert.Contains(rec.ErrorLines, l => l.Contains("stopped after", StringComparison.Ordinal));
+        Assert.False(File.Exists(Db + "-wal") && new FileInfo(Db + "-wal").Length > 0, "a clean stop checkpoints the WAL");
+        Assert.Equal("ok", Scalar(Db, "PRAGMA integrity_check"));
+    }
+
+    [Fact]
+    public void Small_max_size_is_never_exceeded_by_more_than_one_sample()
+    {
+        const long max = 300 * 1024;
+        using var rec = new RecorderProcess("--db", Db, "--interval", "100ms", "--max-size", "300KB", "--count", "120", "-v");
+        long peak = 0;
+        while (!rec.Process.HasExited)
+        {
+            long size = (File.Exists(Db) ? new FileInfo(Db).Length : 0) + (File.Exists(Db + "-wal") ? new FileInfo(Db + "-wal").Length : 0);
+            peak = Math.Max(peak, size);
+            Thread.Sleep(5);
+        }
+        Assert.Equal(0, rec.WaitForExit(TimeSpan.FromSeconds(5)));
+        var samples = rec.Samples;
+        Assert.Equal(120, samples.Count);
+        // One sample batch: the largest growth of the files between two consecutive commits.
+        long batch = samples.Zip(samples.Skip(1)).Select(p => p.Second.Size - p.First.Size).Where(d => d > 0).Max();
+        Assert.True(samples.Max(s => s.Size) <= max, "after retention the files are under the cap");
+        Assert.True(peak <= max + batch, $"peak {peak} > cap {max} + one batch {batch}");
+        Assert.True(long.Parse(Scalar(Db, "SELECT COUNT(*) FROM samples")) < 120, "old samples were deleted");
+        Assert.Equal("ok", Scalar(Db, "PRAGMA integrity_check"));
+    }
+}
