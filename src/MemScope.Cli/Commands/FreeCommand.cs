@@ -37,6 +37,7 @@ internal static class FreeCommand
         var count = new Option<string?>("--count", "-c") { Description = "repeat printing N times, then exit", HelpName = "N" };
         foreach (Option o in new Option[] { bytes, kilo, mega, giga, tera, peta, kibi, mebi, gibi, tebi, pebi, human, si, lohi, total, committed, seconds, count, wide, json })
             cmd.Options.Add(o);
+        SnapshotSource history = SnapshotSource.Add(cmd);
 
         // exponent per unit option, as free.c's switch
         var units = new (Option<bool> Option, int Exponent, bool Si)[]
@@ -89,7 +90,11 @@ internal static class FreeCommand
                 interval ??= TimeSpan.FromSeconds(1);
             }
 
-            ProcFs proc = GlobalOptions.OpenProc(parse);
+            // --db/--at: the figures of the sample recorded at or just before that time (see memscope record).
+            Snapshot? replayed = history.Replay(parse, processes: false);
+            if (replayed is not null && interval is not null)
+                throw new CliException(ExitCodes.Usage, "free: -s/-c repeat live readings; with --db/--at give one time (or use 'memscope vmstat --db --from --to' for a series)");
+            ProcFs? proc = replayed is null ? GlobalOptions.OpenProc(parse) : null;
             bool asJson = parse.GetValue(json);
             bool repeating = interval is not null;
             TextWriter output = parse.InvocationConfiguration.Output;
@@ -97,10 +102,10 @@ internal static class FreeCommand
             {
                 while (true)
                 {
-                    var figures = FreeFigures.From(proc.ReadMeminfo());
+                    var figures = FreeFigures.From(replayed?.System.Meminfo ?? proc!.ReadMeminfo());
                     if (asJson)
                     {
-                        var dto = FreeJsonDto.From(figures, DateTimeOffset.UtcNow);
+                        var dto = FreeJsonDto.From(figures, replayed?.Time ?? DateTimeOffset.UtcNow);
                         output.Write(repeating
                             ? JsonSerializer.Serialize(dto, FreeJsonLinesContext.Default.FreeJsonDto)
                             : JsonSerializer.Serialize(dto, FreeJsonContext.Default.FreeJsonDto));

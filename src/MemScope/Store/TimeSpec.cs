@@ -6,7 +6,7 @@ namespace MemScope.Store;
 /// <summary>
 /// Parses the times, durations and sizes the history commands take: ISO 8601 ("2026-11-27T10:15:00Z",
 /// "2026-11-27 10:15"), a time of day today in local time ("10:15", "10:15:30"), relative to now ("-10m", "-2h",
-/// "-1d12h"), "now", and "@UNIX_SECONDS".
+/// "-1d12h"), "now", and Unix seconds ("1795772511.5" or "@1795772511.5").
 /// </summary>
 public static partial class TimeSpec
 {
@@ -20,6 +20,11 @@ public static partial class TimeSpec
         if (s[0] == '@' && double.TryParse(s.AsSpan(1), NumberStyles.Float, CultureInfo.InvariantCulture, out double unix))
         {
             time = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(unix * 1000)); return true;
+        }
+        // A bare number of 9+ digits is Unix seconds (as `date +%s` prints; '@' is taken by response files on the command line).
+        if (UnixSeconds().IsMatch(s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double secs))
+        {
+            time = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(secs * 1000)); return true;
         }
         if (TimeOfDay().Match(s) is { Success: true } m)
         {
@@ -94,6 +99,9 @@ public static partial class TimeSpec
         bytes = (long)(n * mult);
         return bytes > 0;
     }
+
+    [GeneratedRegex(@"^\d{9,}(\.\d+)?$")]
+    private static partial Regex UnixSeconds();
 
     [GeneratedRegex(@"^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?$")]
     private static partial Regex TimeOfDay();

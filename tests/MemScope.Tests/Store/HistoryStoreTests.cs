@@ -251,6 +251,8 @@ public sealed class HistoryStoreTests : IDisposable
         Assert.Equal(now.ToLocalTime().Date, b.Date);
         Assert.True(TimeSpec.TryParse("@1795772511.5", now, out var c));
         Assert.Equal(1795772511500, c.ToUnixTimeMilliseconds());
+        Assert.True(TimeSpec.TryParse("1795772511.25", now, out var d));
+        Assert.Equal(1795772511250, d.ToUnixTimeMilliseconds());
         Assert.False(TimeSpec.TryParse("yesterday-ish", now, out _));
         Assert.False(TimeSpec.TryParse("25:00", now, out _));
     }
