@@ -40,6 +40,9 @@ public sealed class ProcessSymbolizer
 
     public IReadOnlyList<MemScope.Procfs.MemoryMapping> Mappings => _maps;
 
+    /// <summary>Frames in anonymous executable memory (JIT code) that no perf map named.</summary>
+    public long UnnamedJitFrames { get; private set; }
+
     /// <summary>Re-reads /proc/PID/maps (after dlopen, exec) and forgets cached names.</summary>
     public void Refresh()
     {
@@ -89,7 +92,7 @@ public sealed class ProcessSymbolizer
         {
             frame = new SymbolizedFrame(address, null, address, "[unknown]");
         }
-        else if (m.IsFileBacked)
+        else if (m.IsFileBacked && !m.Path.StartsWith("/memfd:", StringComparison.Ordinal))
         {
             string module = System.IO.Path.GetFileName(m.FilePath);
             ElfImage? image = ImageFor(m);
@@ -104,7 +107,8 @@ public sealed class ProcessSymbolizer
             (ulong Start, ulong End, string Name)? jit = PerfMapLookup(probe);
             frame = jit is { } j
                 ? new SymbolizedFrame(address, j.Name, address - j.Start, "jit")
-                : new SymbolizedFrame(address, null, address - m.Start, m.Path.Length > 0 ? m.Path : "[anon]");
+                : new SymbolizedFrame(address, null, address - m.Start, m.Path.Length == 0 || m.Path.StartsWith("/memfd:", StringComparison.Ordinal) ? "[jit/anon]" : m.Path);
+            if (jit is null) UnnamedJitFrames++;
         }
         _cache[address] = frame;
         return frame;
@@ -124,7 +128,12 @@ public sealed class ProcessSymbolizer
                 img = WithDebugFile(img);
                 break;
             }
-            catch (ElfFormatException e) { Problems[key] = e.Message; break; }
+            catch (ElfFormatException e)
+            {
+                // Data files, fonts and .NET's PE assemblies are mapped too: not being ELF is not a problem worth a line.
+                if (!e.Message.EndsWith("not an ELF file", StringComparison.Ordinal)) Problems[key] = e.Message;
+                break;
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Problems[key] = $"{key}: {e.Message}"; }
         }
         if (img is not null) Problems.Remove(key);
@@ -156,18 +165,42 @@ public sealed class ProcessSymbolizer
     /// <summary>perf map files (one "START SIZE name" line per JIT-compiled method), e.g. .NET with DOTNET_PerfMapEnabled=1.</summary>
     private (ulong Start, ulong End, string Name)? PerfMapLookup(ulong address)
     {
+        (ulong Start, ulong End, string Name)? hit = FindInPerfMap(address);
+        if (hit is null)
+        {
+            // The runtime appends as it compiles: reload when the file grew.
+            long length = PerfMapLength();
+            if (length != _perfMapLength) { _perfMap = null; hit = FindInPerfMap(address); }
+        }
+        return hit;
+    }
+
+    private string PerfMapPath => _proc.PidPath(_pid, "root") + $"/tmp/perf-{_pid}.map";
+    private long _perfMapLength = -1;
+
+    private long PerfMapLength()
+    {
+        try { return new FileInfo(PerfMapPath).Exists ? new FileInfo(PerfMapPath).Length : -1; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return -1; }
+    }
+
+    private static bool TryHex(string s, out ulong v) =>
+        ulong.TryParse(s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? s.AsSpan(2) : s, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out v);
+
+    private (ulong Start, ulong End, string Name)? FindInPerfMap(ulong address)
+    {
         if (_perfMap is null)
         {
             var list = new List<(ulong, ulong, string)>();
-            string path = _proc.PidPath(_pid, "root") + $"/tmp/perf-{_pid}.map";
+            string path = PerfMapPath;
+            _perfMapLength = PerfMapLength();
             try
             {
-                if (File.Exists(path))
+                if (_perfMapLength >= 0)
                     foreach (string line in File.ReadLines(path))
                     {
                         string[] parts = line.Split(' ', 3);
-                        if (parts.Length == 3 && ulong.TryParse(parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong s)
-                            && ulong.TryParse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong len))
+                        if (parts.Length == 3 && TryHex(parts[0], out ulong s) && TryHex(parts[1], out ulong len))
                             list.Add((s, s + len, parts[2]));
                     }
             }
