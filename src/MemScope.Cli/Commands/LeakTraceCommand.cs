@@ -120,7 +120,7 @@ internal static class LeakTraceCommand
         ulong now = UprobeAllocTracer.NowNs();
         var minAge = (ulong)(olderThan.TotalMilliseconds * 1_000_000);
         AllocationTracker tr = t.Tracker;
-        List<AllocationTracker.StackSummary> stacks = tr.Top(top, now, minAge, out ulong bytes, out long count);
+        List<AllocationTracker.StackSummary> stacks = tr.Top(top, now, minAge, out ulong bytes, out long count, includeUnsampled: t.SampleEvery == 1);
         if (json)
         {
             var dto = new LeakTraceDto
@@ -145,7 +145,7 @@ internal static class LeakTraceCommand
             $"{(minAge > 0 ? $" older than {olderThan.TotalSeconds:0.#}s" : "")}; traced {tr.Allocations} allocations, {tr.Frees} frees" +
             $" ({tr.UnknownFrees} of memory allocated before tracing), {t.Lost} lost");
         if (stacks.Count == 0) { o.WriteLine("  no outstanding allocations"); o.Flush(); return; }
-        o.WriteLine($"  top {stacks.Count} stacks by outstanding bytes:");
+        o.WriteLine($"  top {stacks.Count} stacks by outstanding bytes{(t.SampleEvery > 1 ? $" (stacks of 1 in {t.SampleEvery} allocations: per-stack figures cover the sampled ones only)" : "")}:");
         foreach (AllocationTracker.StackSummary s in stacks)
         {
             o.WriteLine($"  {LeakTrend.Size(s.Bytes)} in {s.Count} allocations from {Name(s.Function)}, oldest {(now - Math.Min(now, s.OldestTimeNs)) / 1e9:0.0}s:");

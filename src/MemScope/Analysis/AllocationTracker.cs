@@ -174,7 +174,7 @@ public sealed class AllocationTracker
     /// The stacks holding the most outstanding bytes, ignoring allocations younger than <paramref name="minAgeNs"/>
     /// at <paramref name="nowNs"/>. Allocations whose stack was not sampled are grouped under stack id -1.
     /// </summary>
-    public List<StackSummary> Top(int n, ulong nowNs, ulong minAgeNs, out ulong bytes, out long count)
+    public List<StackSummary> Top(int n, ulong nowNs, ulong minAgeNs, out ulong bytes, out long count, bool includeUnsampled = true)
     {
         var groups = new Dictionary<int, (ulong Bytes, long Count, ulong Oldest, AllocFunction Fn)>();
         bytes = 0;
@@ -188,6 +188,7 @@ public sealed class AllocationTracker
                 ? (g.Bytes + a.Size, g.Count + 1, Math.Min(g.Oldest, a.TimeNs), g.Fn)
                 : (a.Size, 1, a.TimeNs, a.Function);
         }
+        if (!includeUnsampled) groups.Remove(-1);
         return [.. groups.Select(kv => new StackSummary(kv.Key, kv.Value.Bytes, kv.Value.Count, kv.Value.Oldest, kv.Value.Fn))
             .OrderByDescending(s => s.Bytes).ThenByDescending(s => s.Count).Take(n)];
     }

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using MemScope.Tracing;
+
+namespace MemScope.IntegrationTests.Leak;
+
+/// <summary>
+/// `memscope leak PID --trace` on a C program built here with gcc (leaky.c): the leaking function is named in the top
+/// stack with the bytes it leaked, the malloc+free function is not reported, and no memscope_ uprobe is left behind,
+/// even after a tracing memscope is SIGKILLed.
+/// </summary>
+public class LeakTraceIntegrationTests
+{
+    private const int Count = 2000, Size = 4096, Tidy = 5;
+    private const long Leaked = (long)Count * Size;
+
+    [DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int sig);
+    private const int SigUsr1 = 10, SigKill = 9;
+
+    private static string BuildLeaky()
+    {
+        TestEnv.RequireRoot("uprobes and perf events");
+        string gcc = TestEnv.RequireTool("gcc");
+        string dir = Path.Combine(Path.GetTempPath(), $"memscope-leaky-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        string exe = Path.Combine(dir, "leaky");
+        if (!File.Exists(exe))
+            TestEnv.Run(gcc, "-O0", "-fno-omit-frame-pointer", "-o", exe, Path.Combine(AppContext.BaseDirectory, "Leak", "leaky.c"));
+        return exe;
+    }
+
+    private sealed class Leaky : IDisposable
+    {
+        public Process P { get; }
+        public Leaky(string exe, params string[] args)
+        {
+            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (string a in args) psi.ArgumentList.Add(a);
+            P = Process.Start(psi)!;
+            string? ready = P.StandardOutput.ReadLine();
+            Assert.StartsWith("ready", ready);
+        }
+        public void Dispose()
+        {
+            try { if (!P.HasExited) P.Kill(); } catch (InvalidOperationException) { }
+            P.WaitForExit(5000);
+            P.Dispose();
+        }
+    }
+
+    private static List<string> Probes(Tracefs t, int ownerPid) =>
+        [.. (t.ReadText("uprobe_events") ?? "").Split('\n').Where(l => l.Contains($"memscope_{ownerPid}/"))];
+
+    /// <summary>Waits until memscope (running as <paramref name="ownerPid"/>) has defined its probes.</summary>
+    private static void WaitForProbes(Tracefs t, int ownerPid)
+    {
+        var sw = Stopwatch.StartNew();
+        while (Probes(t, ownerPid).Count == 0)
+        {
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "memscope did not define its uprobes within 30 s");
+            Thread.Sleep(50);
+        }
+        Thread.Sleep(500); // the perf events are opened right after the definitions
+    }
+
+    private static JsonElement LastReport(string stdout)
+    {
+        string last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        return JsonDocument.Parse(last).RootElement.Clone();
+    }
+
+    private static IEnumerable<string> Functions(JsonElement stack) =>
+        stack.GetProperty("frames").EnumerateArray().Select(f => f.GetProperty("function").GetString() ?? "");
+
+    [SkippableFact]
+    public void Trace_names_the_leaking_function_with_the_bytes_it_leaked_and_not_the_freed_ones()
+    {
+        string exe = BuildLeaky();
+        using var leaky = new Leaky(exe, "leak", Count.ToString(), Size.ToString(), Tidy.ToString());
+        using Tracefs tracefs = Tracefs.Open(); // hold tracefs mounted so the probes can be watched
+        Task<CliResult> run = Task.Run(() => CliRun.Run("leak", leaky.P.Id.ToString(), "--trace", "--duration", "8s", "--interval", "2s", "--json"));
+        WaitForProbes(tracefs, Environment.ProcessId);
+        Assert.Equal(0, Kill(leaky.P.Id, SigUsr1));
+        Assert.Equal($"leaked {Leaked}", leaky.P.StandardOutput.ReadLine());
+        CliResult r = run.Result;
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        JsonElement rep = LastReport(r.Stdout);
+        Assert.True(rep.GetProperty("final").GetBoolean());
+        JsonElement topStack = rep.GetProperty("stacks")[0];
+        Assert.Contains("leaky_function", Functions(topStack));
+        Assert.Contains("main", Functions(topStack));
+        Assert.InRange(topStack.GetProperty("bytes").GetDouble(), Leaked * 0.75, Leaked * 1.25);
+        Assert.InRange(rep.GetProperty("outstanding_bytes").GetDouble(), Leaked * 0.75, Leaked * 1.25);
+        foreach (JsonElement s in rep.GetProperty("stacks").EnumerateArray())
+            Assert.DoesNotContain("tidy_function", Functions(s));
+        // every tidy allocation was seen and freed
+        Assert.True(rep.GetProperty("frees").GetInt64() >= Count * Tidy * 0.9);
+        Assert.Empty(Probes(tracefs, Environment.ProcessId));
+    }
+
+    [SkippableFact]
+    public void Sample_every_keeps_exact_totals_and_still_finds_the_leaking_function()
+    {
+        string exe = BuildLeaky();
+        using var leaky = new Leaky(exe, "leak", Count.ToString(), Size.ToString(), Tidy.ToString());
+        using Tracefs tracefs = Tracefs.Open();
+        Task<CliResult> run = Task.Run(() => CliRun.Run("leak", leaky.P.Id.ToString(), "--trace", "--duration", "8s", "--sample-every", "7", "--json", "--interval", "20s"));
+        WaitForProbes(tracefs, Environment.ProcessId);
+        Kill(leaky.P.Id, SigUsr1);
+        Assert.Equal($"leaked {Leaked}", leaky.P.StandardOutput.ReadLine());
+        CliResult r = run.Result;
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        JsonElement rep = LastReport(r.Stdout);
+        Assert.Equal(7, rep.GetProperty("sample_every").GetInt32());
+        Assert.InRange(rep.GetProperty("outstanding_bytes").GetDouble(), Leaked * 0.75, Leaked * 1.25);
+        Assert.Contains("leaky_function", Functions(rep.GetProperty("stacks")[0]));
+        Assert.Empty(Probes(tracefs, Environment.ProcessId));
+    }
+
+    [SkippableFact]
+    public void Target_exiting_mid_trace_ends_with_the_data_so_far()
+    {
+        string exe = BuildLeaky();
+        using var leaky = new Leaky(exe, "leak", "200", "1000", "0");
+        using Tracefs tracefs = Tracefs.Open();
+        Task<CliResult> run = Task.Run(() => CliRun.Run("leak", leaky.P.Id.ToString(), "--trace", "--duration", "30s", "--json"));
+        WaitForProbes(tracefs, Environment.ProcessId);
+        Kill(leaky.P.Id, SigUsr1);
+        Assert.Equal("leaked 200000", leaky.P.StandardOutput.ReadLine());
+        Thread.Sleep(300);
+        leaky.P.Kill();
+        CliResult r = run.Result;
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("exited", r.Stderr);
+        JsonElement rep = LastReport(r.Stdout);
+        Assert.True(rep.GetProperty("final").GetBoolean());
+        Assert.Contains("exited", rep.GetProperty("ended_early").GetString());
+        Assert.InRange(rep.GetProperty("outstanding_bytes").GetDouble(), 200000 * 0.75, 200000 * 1.25);
+        Assert.Empty(Probes(tracefs, Environment.ProcessId));
+    }
+
+    [SkippableFact]
+    public void Probes_of_a_SIGKILLed_memscope_are_removed_by_the_next_start()
+    {
+        string exe = BuildLeaky();
+        using var leaky = new Leaky(exe, "leak", "10", "100", "0");
+        using Tracefs tracefs = Tracefs.Open();
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "memscope")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in new[] { "leak", leaky.P.Id.ToString(), "--trace" }) psi.ArgumentList.Add(a);
+        int deadPid;
+        using (Process tracer = Process.Start(psi)!)
+        {
+            deadPid = tracer.Id;
+            WaitForProbes(tracefs, deadPid);
+            Assert.Equal(0, Kill(deadPid, SigKill));
+            tracer.WaitForExit(10_000);
+        }
+        Assert.NotEmpty(Probes(tracefs, deadPid)); // the crash left them behind
+
+        CliResult r = CliRun.Run("leak", leaky.P.Id.ToString(), "--trace", "--duration", "1s");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("left by a memscope that died", r.Stderr);
+        Assert.Empty(Probes(tracefs, deadPid));
+        Assert.Empty(Probes(tracefs, Environment.ProcessId));
+    }
+
+    [SkippableFact]
+    public void Kernel_thread_cannot_be_traced_and_says_why()
+    {
+        TestEnv.RequireRoot("--trace");
+        CliResult r = CliRun.Run("leak", "2", "--trace", "--duration", "1s");
+        Assert.Equal(5, r.ExitCode);
+        Assert.Contains("kernel thread", r.Stderr);
+    }
+}
