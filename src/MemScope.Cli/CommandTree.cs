@@ -33,6 +33,7 @@ public static class CommandTree
             OomCommand.Create(),
             PsCommand.Create(),
             RecordCommand.Create(),
+            SwapCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;
