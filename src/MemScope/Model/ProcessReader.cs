@@ -42,14 +42,13 @@ public sealed class ProcessReader(ProcFs proc)
                 try { rollup = ProcPidSmapsRollup.Read(Proc.PidPath(pid, "smaps_rollup")); }
                 catch (KernelFileException e) when (e.Error == KernelFileError.Denied) { smapsDenied = true; }
                 catch (KernelFileException e) when (e.Error == KernelFileError.Malformed) { smapsDenied = true; }
-<<<<<<< HEAD
                 // A zombie (or a process between exit_mm and reaping) has no address space: smaps_rollup gives ESRCH
                 // while the pid is still there. Keep the process with PSS unknown; only a vanished pid is gone.
-                catch (KernelFileException e) when (e.Error == KernelFileError.Gone && (stat.State is 'Z' or 'X' || Proc.ProcessExists(pid))) { }
-=======
-                // No smaps_rollup while the process is still there: a kernel before 4.14. PSS/USS unknown, process kept.
-                catch (KernelFileException e) when (e.Error == KernelFileError.Gone && File.Exists(Proc.PidPath(pid, "stat"))) { smapsUnavailable = true; }
->>>>>>> 43eb9d3 (memscope ps: process memory table (PID USER VIRT RES SHR SWAP PSS USS %MEM MINFLT MAJFLT OOM COMMAND, --columns incl. pte/anon/file/shmem/swappss), --sort/--top/--pid/--user/--by user|command, --json/--csv/-h; smaps_rollup only when wanted; unknowns '-' with a footer count; UserNames (passwd lookup); ProcessReader keeps a live process whose optional file is absent (field unknown) and does not trust a corrupt statm shared)
+                // A live process without smaps_rollup is a kernel before 4.14: PSS/USS unavailable, process kept.
+                catch (KernelFileException e) when (e.Error == KernelFileError.Gone && (stat.State is 'Z' or 'X' || Proc.ProcessExists(pid)))
+                {
+                    smapsUnavailable = stat.State is not ('Z' or 'X') && !File.Exists(Proc.PidPath(pid, "smaps_rollup"));
+                }
             }
 
             ulong rss = statm is { } m ? m.ResidentPages * (ulong)_pageSize : stat.RssPages * (ulong)_pageSize;
