@@ -28,6 +28,7 @@ public static class CommandTree
             LeakCommand.Create(),
             MapsCommand.Create(),
             PagesCommand.Create(),
+            HugepagesCommand.Create(),
             LabCommand.Create(),
             VmstatCommand.Create(),
             OomCommand.Create(),

@@ -37,7 +37,7 @@ internal static partial class LabMemory
         return fraction is >= 0 and <= 1;
     }
 
-    public const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20, MadvNoHugepage = 15;
+    public const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20, MadvNoHugepage = 15, MadvHugepage = 14;
 
     [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
     public static partial nint Mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);

@@ -13,9 +13,10 @@ internal static class LabMmapCommand
     {
         var size = new Option<string>("--size") { Description = "Bytes to map (e.g. 100M)", DefaultValueFactory = _ => "100M" };
         var touch = new Option<string>("--touch") { Description = "Fraction of the pages to write, from the start (e.g. 25%)", DefaultValueFactory = _ => "25%" };
+        var thp = new Option<bool>("--thp") { Description = "Ask for transparent huge pages (MADV_HUGEPAGE) instead of forbidding them; the mapping is 2 MiB aligned" };
         var hold = new Option<double?>("--hold") { Description = "Exit after this many seconds (default: hold until killed)" };
         var cmd = new Command("mmap", "mmap anonymous memory, touch a known fraction of its pages, and hold it (for memscope pages/maps)");
-        foreach (Option o in new Option[] { size, touch, hold }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { size, touch, thp, hold }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             if (!LabMemory.TryParseSize(parse.GetValue(size) ?? "", out ulong bytes) || bytes == 0 || bytes > 1UL << 40)
@@ -25,9 +26,15 @@ internal static class LabMmapCommand
             ulong page = (ulong)Environment.SystemPageSize;
             ulong pages = (bytes + page - 1) / page;
             ulong length = pages * page;
-            nint addr = LabMemory.Mmap(0, (nuint)length, LabMemory.ProtRead | LabMemory.ProtWrite, LabMemory.MapPrivate | LabMemory.MapAnonymous, -1, 0);
-            if (addr == -1) throw new CliException(ExitCodes.Failure, $"mmap of {length} bytes failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
-            bool noThp = LabMemory.Madvise(addr, (nuint)length, LabMemory.MadvNoHugepage) == 0;
+            bool wantThp = parse.GetValue(thp);
+            const ulong huge = 2UL << 20;
+            // For THP, over-allocate and use a 2 MiB aligned window so whole huge pages fit.
+            ulong reserve = wantThp ? length + huge : length;
+            nint raw = LabMemory.Mmap(0, (nuint)reserve, LabMemory.ProtRead | LabMemory.ProtWrite, LabMemory.MapPrivate | LabMemory.MapAnonymous, -1, 0);
+            if (raw == -1) throw new CliException(ExitCodes.Failure, $"mmap of {reserve} bytes failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+            nint addr = wantThp ? (nint)(((ulong)raw + huge - 1) & ~(huge - 1)) : raw;
+            bool adviced = LabMemory.Madvise(addr, (nuint)length, wantThp ? LabMemory.MadvHugepage : LabMemory.MadvNoHugepage) == 0;
+            string thpNote = adviced ? (wantThp ? ", THP asked" : ", no THP") : "";
             ulong touched = (ulong)Math.Round(pages * fraction);
             unsafe
             {
@@ -36,7 +43,7 @@ internal static class LabMmapCommand
             }
             TextWriter o = parse.InvocationConfiguration.Output;
             ulong start = (ulong)addr;
-            o.WriteLine($"pid {Environment.ProcessId}: mmap {length} bytes at {start:x}-{start + length:x} (anonymous private{(noThp ? ", no THP" : "")}), " +
+            o.WriteLine($"pid {Environment.ProcessId}: mmap {length} bytes at {start:x}-{start + length:x} (anonymous private{thpNote}), " +
                         $"touched {touched} of {pages} pages ({fraction * 100:0.##}%); {(parse.GetValue(hold) is double h ? $"holding {h}s" : "holding until killed")}");
             o.Flush();
             LabMemory.Hold(parse.GetValue(hold));
