@@ -34,7 +34,9 @@ public sealed class DoctorSampler(ProcFs proc, SysFs sys)
         samples[^1] = last with { System = last.System with { SysVm = proc.ReadSysVm() } };
         (Slabinfo? slabLast, _) = TryReadSlab();
         var (cgroupsLast, _) = CgroupObserver.Read(proc, sys);
-        AccountExtras? extras = proc.Root == "/proc" ? AccountExtrasReader.Read(proc, sys) : null;
+        bool live = proc.Root == "/proc";
+        AccountExtras? extras = live ? AccountExtrasReader.Read(proc, sys) : null;
+        (IReadOnlyList<OomKillNote>? kills, string? killsWhy) = live ? ReadOomKills(last.System.UptimeSeconds) : (null, "not the live /proc");
         var context = new DoctorContext
         {
             Samples = samples,
@@ -42,11 +44,25 @@ public sealed class DoctorSampler(ProcFs proc, SysFs sys)
             SlabLast = slabLast,
             SlabUnavailableReason = slabWhy,
             AccountExtras = extras,
+            OomKills = kills,
+            OomLogUnavailableReason = killsWhy,
             Cgroups = cgroupsFirst is not null && cgroupsLast is not null ? CgroupObserver.Pair(cgroupsFirst, cgroupsLast) : null,
             CgroupsUnavailableReason = cgroupsWhy,
             Lang = lang,
         };
         return enrich is null ? context : enrich(context);
+    }
+
+    /// <summary>OOM victims the kernel log (/dev/kmsg) still holds; needs root when dmesg_restrict=1.</summary>
+    private static (IReadOnlyList<OomKillNote>?, string?) ReadOomKills(double? uptime)
+    {
+        List<string> lines;
+        try { lines = Kmsg.ReadAll(); }
+        catch (KernelFileException e) when (e.Error == KernelFileError.Denied) { return (null, "/dev/kmsg needs root (dmesg_restrict)"); }
+        catch (KernelFileException e) { return (null, e.Message); }
+        DateTimeOffset? boot = uptime is double up ? DateTimeOffset.UtcNow.AddSeconds(-up) : null;
+        return (OomLog.Parse(lines, boot).Select(k => new OomKillNote(k.Time, k.Pid, k.Command, k.AnonRssBytes, k.OomScoreAdj,
+            k.TaskCgroup ?? k.OomCgroup, k.Trigger == OomTrigger.MemoryCgroup)).ToList(), null);
     }
 
     private (Slabinfo?, string?) TryReadSlab()
