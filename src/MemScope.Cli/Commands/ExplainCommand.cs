@@ -63,6 +63,21 @@ public static class ExplainCommand
 /// <summary>The `--explain` footer of a view: each shown column's meaning under the table, in the chosen language.</summary>
 public static class ExplainFooter
 {
+    /// <summary>
+    /// One line pointing to `memscope account` when used memory is far from what the processes' PSS explains
+    /// (the common "free says 20 GB used but processes add up to 6 GB" question). Silent when PSS is unreadable.
+    /// </summary>
+    public static void AccountPointer(TextWriter o, Procfs.ProcFs proc, Sysfs.SysFs sys, string lang)
+    {
+        var snapshot = new Model.SnapshotCollector(proc, sys).Collect(new Model.CollectOptions { Processes = true, Detail = Model.ProcessDetail.WithSmapsRollup });
+        var account = Analysis.MemoryAccountBuilder.Build(snapshot);
+        if (Analysis.MemoryAccountBuilder.UnexplainedUsedBytes(account, snapshot.System.Meminfo) is not long gap) return;
+        if (gap < Analysis.Doctor.DoctorThresholds.UnexplainedUsedFraction * account.MemTotalBytes) return;
+        o.WriteLine(lang == "zh"
+            ? $"注意：已用内存中有 {HumanSize.Format(gap)} 无法由进程的 PSS 解释（内核、共享内存、大页池……）；运行 'memscope account' 查看明细。"
+            : $"Note: {HumanSize.Format(gap)} of used memory is not explained by the processes' PSS (kernel, shared memory, huge page pools...); run 'memscope account' for the balance sheet.");
+    }
+
     public static void Write(TextWriter o, string lang, params string[] ids)
     {
         o.WriteLine();

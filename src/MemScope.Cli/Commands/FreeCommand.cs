@@ -33,9 +33,10 @@ internal static class FreeCommand
         var committed = Flag("--committed", "-v", "show committed memory and commit limit");
         var wide = Flag("--wide", "-w", "wide output (buffers and cache in separate columns)");
         var json = Flag("--json", null, "JSON in bytes (one object; one line per sample with -s/-c)");
+        var explain = Flag("--explain", null, "explain each column under the table (--lang zh for Chinese)");
         var seconds = new Option<string?>("--seconds", "-s") { Description = "repeat printing every N seconds", HelpName = "N" };
         var count = new Option<string?>("--count", "-c") { Description = "repeat printing N times, then exit", HelpName = "N" };
-        foreach (Option o in new Option[] { bytes, kilo, mega, giga, tera, peta, kibi, mebi, gibi, tebi, pebi, human, si, lohi, total, committed, seconds, count, wide, json })
+        foreach (Option o in new Option[] { bytes, kilo, mega, giga, tera, peta, kibi, mebi, gibi, tebi, pebi, human, si, lohi, total, committed, seconds, count, wide, json, explain })
             cmd.Options.Add(o);
         SnapshotSource history = SnapshotSource.Add(cmd);
 
@@ -129,6 +130,18 @@ internal static class FreeCommand
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return ExitCodes.Ok; // Ctrl-C ends a repeating free, as it does procps's
+            }
+            if (parse.GetValue(explain) && !asJson)
+            {
+                string lang = GlobalOptions.LanguageOf(parse);
+                var ids = new List<string> { "free.total", "free.used", "free.free", "free.shared" };
+                ids.AddRange(options.Wide ? ["free.buffers", "free.cache"] : ["free.buff-cache"]);
+                ids.Add("free.available");
+                if (options.LowHigh) ids.Add("free.low-high");
+                ids.Add("free.swap");
+                if (options.Committed) ids.Add("free.commit");
+                ExplainFooter.Write(output, lang, ids.ToArray());
+                ExplainFooter.AccountPointer(output, proc, GlobalOptions.OpenSys(parse), lang);
             }
             return ExitCodes.Ok;
         });

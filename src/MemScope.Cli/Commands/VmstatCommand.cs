@@ -26,9 +26,10 @@ internal static class VmstatCommand
         var timestamp = new Option<bool>("--timestamp", "-t") { Description = "show a timestamp on each line" };
         var noFirst = new Option<bool>("--no-first", "-y") { Description = "skip the first line (averages since boot)" };
         var json = new Option<bool>("--json") { Description = "one JSON object per sample, one per line (bytes, per-second rates)" };
+        var explain = new Option<bool>("--explain") { Description = "explain each column under the table (--lang zh for Chinese)" };
         cmd.Arguments.Add(delayArg);
         cmd.Arguments.Add(countArg);
-        foreach (Option o in new Option[] { active, oneHeader, stats, forks, unit, wide, timestamp, noFirst, json }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { active, oneHeader, stats, forks, unit, wide, timestamp, noFirst, json, explain }) cmd.Options.Add(o);
 
         cmd.SetAction(async (parse, ct) =>
         {
@@ -116,6 +117,13 @@ internal static class VmstatCommand
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return ExitCodes.Ok;
+            }
+            if (parse.GetValue(explain) && !asJson)
+            {
+                string[] memory = options.Active ? ["vmstat.swpd", "vmstat.free", "vmstat.inact", "vmstat.active"] : ["vmstat.swpd", "vmstat.free", "vmstat.buff", "vmstat.cache"];
+                string[] cpu = options.Wide ? ["vmstat.us", "vmstat.sy", "vmstat.id", "vmstat.wa", "vmstat.st", "vmstat.gu"] : ["vmstat.us", "vmstat.sy", "vmstat.id", "vmstat.wa", "vmstat.st"];
+                ExplainFooter.Write(output, GlobalOptions.LanguageOf(parse),
+                    ["vmstat.r", "vmstat.b", .. memory, "vmstat.si", "vmstat.so", "vmstat.bi", "vmstat.bo", "vmstat.in", "vmstat.cs", .. cpu]);
             }
             return ExitCodes.Ok;
 
