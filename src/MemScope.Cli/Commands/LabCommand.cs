@@ -17,6 +17,9 @@ internal static class LabCommand
             LabSlabCommand.Create(),
             LabHugepagesCommand.Create(),
             LabCacheThrashCommand.Create(),
+            LabSwapCommand.Create(),
+            LabOomCommand.Create(),
+            LabWorkerCommand.Create(),
         ];
         foreach (Command c in scenarios) cmd.Subcommands.Add(c);
         return cmd;
