@@ -35,6 +35,9 @@ public static class CommandTree
             PsCommand.Create(),
             RecordCommand.Create(),
             SwapCommand.Create(),
+            FincoreCommand.Create(),
+            CachestatCommand.Create(),
+            CachetopCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;

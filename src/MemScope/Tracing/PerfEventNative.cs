@@ -175,7 +175,7 @@ public static unsafe partial class PerfEventNative
     /// <summary>open(2) without .NET's own advisory locking; returns the fd or -1.</summary>
     public static int OpenFile(string path, int flags, int mode = 0) => OpenRaw(path, flags, mode);
 
-    public const int ORdonly = 0, OWronly = 1, ORdwr = 2, OCreat = 0x40, OCloexec = 0x80000;
+    public const int ORdonly = 0, OWronly = 1, ORdwr = 2, OCreat = 0x40, ONonblock = 0x800, OCloexec = 0x80000;
 
     /// <summary>O_DIRECT as it appears in /proc/PID/fdinfo flags (octal 040000 on x86, 0200000 on arm/arm64/ppc).</summary>
     public static int ODirect => RuntimeInformation.ProcessArchitecture switch
