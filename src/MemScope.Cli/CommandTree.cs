@@ -38,6 +38,7 @@ public static class CommandTree
             FincoreCommand.Create(),
             CachestatCommand.Create(),
             CachetopCommand.Create(),
+            CacheCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;

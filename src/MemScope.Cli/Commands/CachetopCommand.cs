@@ -38,7 +38,7 @@ internal static class CachetopCommand
             TextWriter output = parse.InvocationConfiguration.Output;
             bool asJson = parse.GetValue(json);
             bool live = !parse.GetValue(batch) && !asJson && !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out);
-            var users = new UserNames();
+            var users = MemScope.Model.UserNames.System;
             var scanner = new DirectIoScanner(proc);
 
             using PageCacheTracer tracer = CachestatCommand.StartTracer(perProcess: true, proc, GlobalOptions.OpenSys(parse).Root);
@@ -112,7 +112,7 @@ internal static class CachetopCommand
     /// Hits = accesses − the misses that reads caused (a process's misses count as read misses up to its accesses,
     /// the rest were pages it created by writing). Dirties: the system's nr_dirtied shared out by dirtied folios.
     /// </summary>
-    internal static List<Row> BuildRows(IEnumerable<ProcessCacheCounters> procs, long? systemDirtied, UserNames users)
+    internal static List<Row> BuildRows(IEnumerable<ProcessCacheCounters> procs, long? systemDirtied, MemScope.Model.UserNames users)
     {
         var list = procs.ToList();
         long folios = list.Sum(p => p.DirtiedFolios);
@@ -127,7 +127,7 @@ internal static class CachetopCommand
             long dirties = (long)Math.Round(p.DirtiedFolios * scale);
             double? readHit = access > 0 ? 100.0 * hits / access : null;
             double? writeHit = dirties > 0 ? 100.0 * Math.Max(0, dirties - writeMiss) / dirties : null;
-            rows.Add(new Row(p.Pid, p.Uid, p.Uid is uint u ? users.Name(u) : null, p.Comm, hits, p.MissPages, dirties, p.DirtiedFolios,
+            rows.Add(new Row(p.Pid, p.Uid, p.Uid is uint u ? users.NameOf(u) : null, p.Comm, hits, p.MissPages, dirties, p.DirtiedFolios,
                 p.ReadAccessPages, p.MmapAccessPages, readHit, writeHit));
         }
         return rows;
@@ -155,29 +155,3 @@ internal static class CachetopCommand
     private static string Trunc(string s, int n) => s.Length <= n ? s : s[..n];
 }
 
-/// <summary>uid → user name from /etc/passwd, read once.</summary>
-internal sealed class UserNames
-{
-    private Dictionary<uint, string>? _map;
-
-    public string? Name(uint uid)
-    {
-        _map ??= Load();
-        return _map.TryGetValue(uid, out string? n) ? n : uid.ToString(CultureInfo.InvariantCulture);
-    }
-
-    private static Dictionary<uint, string> Load()
-    {
-        var map = new Dictionary<uint, string>();
-        try
-        {
-            foreach (string line in File.ReadLines("/etc/passwd"))
-            {
-                string[] f = line.Split(':');
-                if (f.Length > 2 && uint.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out uint uid)) map.TryAdd(uid, f[0]);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        return map;
-    }
-}
