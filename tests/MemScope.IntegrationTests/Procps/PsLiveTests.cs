@@ -107,3 +107,34 @@ public class PsLiveTests
         Assert.All(procs, x => Assert.True(x.GetProperty("rss_bytes").GetInt64() >= 0));
     }
 }
+
+/// <summary>Bad input through the real executable: one line on stderr, a non-zero exit, never a stack trace.</summary>
+public class BadInputProcessTests
+{
+    [Theory]
+    [InlineData(3, "ps", "--pid", "999999")]
+    [InlineData(2, "vmstat", "0")]
+    [InlineData(2, "vmstat", "abc")]
+    [InlineData(2, "free", "-s", "-1")]
+    [InlineData(2, "free", "--proc-root", "/tmp")]
+    [InlineData(2, "vmstat", "--proc-root", "/tmp")]
+    [InlineData(2, "ps", "--proc-root", "/tmp")]
+    public void One_line_and_an_exit_code(int code, params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "memscope.dll");
+        string dotnet = Environment.ProcessPath is string p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll);
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        using Process proc = Process.Start(psi)!;
+        string stdout = proc.StandardOutput.ReadToEnd();
+        string stderr = proc.StandardError.ReadToEnd();
+        proc.WaitForExit();
+        Assert.Equal(code, proc.ExitCode);
+        Assert.Equal("", stdout);
+        string[] lines = stderr.TrimEnd('\n').Split('\n');
+        Assert.Single(lines);
+        Assert.StartsWith("memscope: ", lines[0]);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+}
