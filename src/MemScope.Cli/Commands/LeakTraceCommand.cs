@@ -56,6 +56,25 @@ internal static class LeakTraceCommand
             if (!json) stderr.WriteLine($"memscope: {s}");
         }
         ulong startTicks = ProcPidStat.Read(proc.PidPath(pid, "stat")).StartTimeTicks;
+        // Borrowed kernel state must be returned on Ctrl-C, kill (SIGTERM) and a closed terminal (SIGHUP): turn them
+        // into a cancellation of this loop instead of the runtime's default exit, so the finally below runs.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var signals = new List<System.Runtime.InteropServices.PosixSignalRegistration>();
+        foreach (var sig in new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM, System.Runtime.InteropServices.PosixSignal.SIGHUP })
+            signals.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(sig, c => { c.Cancel = true; stop.Cancel(); }));
+        try
+        {
+            return Trace(proc, pid, startTicks, duration, interval, top, olderThan, sampleEvery, json, stdout, stderr, stop.Token, notes, Note);
+        }
+        finally
+        {
+            foreach (var r in signals) r.Dispose();
+        }
+    }
+
+    private static int Trace(ProcFs proc, int pid, ulong startTicks, TimeSpan? duration, TimeSpan interval, int top, TimeSpan olderThan, int sampleEvery,
+        bool json, TextWriter stdout, TextWriter stderr, CancellationToken ct, List<string> notes, Action<string> Note)
+    {
         UprobeAllocTracer tracer;
         try { tracer = UprobeAllocTracer.Start(proc, pid, sampleEvery, Note); }
         catch (AllocTraceException e)

@@ -167,6 +167,28 @@ public class LeakTraceIntegrationTests
     }
 
     [SkippableFact]
+    public void Ctrl_C_and_SIGTERM_remove_the_probes_and_print_the_final_report()
+    {
+        string exe = BuildLeaky();
+        using var leaky = new Leaky(exe, "leak", "10", "100", "0");
+        using Tracefs tracefs = Tracefs.Open();
+        foreach (int sig in new[] { 2 /* SIGINT */, 15 /* SIGTERM */ })
+        {
+            var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "memscope")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string a in new[] { "leak", leaky.P.Id.ToString(), "--trace" }) psi.ArgumentList.Add(a);
+            using Process tracer = Process.Start(psi)!;
+            Assert.StartsWith("tracing pid", tracer.StandardOutput.ReadLine());
+            Assert.NotEmpty(Probes(tracefs, tracer.Id));
+            Assert.Equal(0, Kill(tracer.Id, sig));
+            string rest = tracer.StandardOutput.ReadToEnd();
+            Assert.True(tracer.WaitForExit(20_000));
+            Assert.Equal(130, tracer.ExitCode);
+            Assert.Contains("final:", rest);
+            Assert.Empty(Probes(tracefs, tracer.Id));
+        }
+    }
+
+    [SkippableFact]
     public void Kernel_thread_cannot_be_traced_and_says_why()
     {
         TestEnv.RequireRoot("--trace");

@@ -3,7 +3,9 @@
  *   leaky leak COUNT SIZE TIDY   waits for SIGUSR1, then calls leaky_function(SIZE) COUNT times (never freed) and
  *                                tidy_function(SIZE) TIDY times per leak (malloc + free), prints "leaked BYTES",
  *                                and waits to be killed.
- *   leaky bench SECONDS [SIZE]   malloc+free pairs through tidy_function for SECONDS; prints "allocs_per_sec N".
+ *   leaky bench SECONDS [SIZE] [wait]
+ *                                malloc+free pairs through tidy_function for SECONDS; prints "allocs_per_sec N".
+ *                                With "wait": prints "ready PID" and starts on SIGUSR1 (so a tracer can attach first).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -78,6 +80,12 @@ int main(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "bench") == 0) {
         double seconds = atof(argv[2]);
         size_t size = argc >= 4 ? (size_t)atol(argv[3]) : 64;
+        if (argc >= 5 && strcmp(argv[4], "wait") == 0) {
+            signal(SIGUSR1, on_usr1);
+            printf("ready %d\n", (int)getpid());
+            fflush(stdout);
+            while (!go) usleep(10000);
+        }
         double t0 = now();
         long n = bench_loop(seconds, size);
         printf("allocs_per_sec %.0f\n", n / (now() - t0));
