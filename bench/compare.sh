@@ -72,10 +72,11 @@ ROWS=()
 compare() {
   local name="$1" goal="$2" rssgoal="$3" shellopt="$4" ours="$5"; shift 5
   local json="$WORK/$name.json" runs=$RUNS warmup=3
-  case "$name" in ps_*) runs=$PS_RUNS; warmup=1 ;; esac
+  local ignore=""
+  # cat exits 1 for /proc/1 (EACCES even for root) and for pids that exit mid-glob: not a failed measurement.
+  case "$name" in ps_*) runs=$PS_RUNS; warmup=1; ignore=--ignore-failure ;; esac
   # shellcheck disable=SC2086
-  hyperfine $shellopt --style none --warmup "$warmup" --runs "$runs" --export-json "$json" "$ours" "$@" >/dev/null 2>&1 \
-    || hyperfine $shellopt --style none --warmup "$warmup" --runs "$runs" --ignore-failure --export-json "$json" "$ours" "$@" >/dev/null
+  hyperfine $shellopt $ignore --style none --warmup "$warmup" --runs "$runs" --export-json "$json" "$ours" "$@" >/dev/null
   mapfile -t rows < <(medians "$json")
   local ours_wall=${rows[0]% *} ours_cpu=${rows[0]#* }
   local ours_rss; ours_rss=$(peak_rss "$ours")
