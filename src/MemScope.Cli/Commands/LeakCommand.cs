@@ -27,7 +27,17 @@ internal static class LeakCommand
         var cmd = new Command("leak", "Is a process leaking memory? Trend of its footprint, where it grows, and (with --trace) which code path");
         cmd.Arguments.Add(Pid);
         foreach (Option o in new Option[] { All, Duration, Interval, Json, Top, Trace, OlderThan, SampleEvery }) cmd.Options.Add(o);
-        cmd.SetAction((parse, ct) => Task.FromResult(Run(parse, ct)));
+        cmd.SetAction((parse, ct) =>
+        {
+            // Ctrl-C, SIGTERM and SIGHUP stop the sampling loop (the analysis of the samples so far is printed) instead
+            // of the runtime's default exit.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var signals = new List<System.Runtime.InteropServices.PosixSignalRegistration>();
+            foreach (var sig in new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM, System.Runtime.InteropServices.PosixSignal.SIGHUP })
+                signals.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(sig, c => { c.Cancel = true; stop.Cancel(); }));
+            try { return Task.FromResult(Run(parse, stop.Token)); }
+            finally { foreach (var r in signals) r.Dispose(); }
+        });
         return cmd;
     }
 
