@@ -57,8 +57,9 @@ internal sealed class ServeState
 }
 
 /// <summary>
-/// Holds the latest <see cref="ServeState"/>. A request after the interval has passed starts one collection; requests
-/// arriving meanwhile wait for that same collection (single flight). Failures are not cached.
+/// Holds the latest <see cref="ServeState"/>. A request after the interval has passed starts one collection (single
+/// flight) and, like every request until it finishes, is answered from the previous state; only the very first
+/// requests wait for a collection. Failures are not cached (the previous state keeps being served).
 /// </summary>
 internal sealed class SnapshotCache(ProcFs proc, SysFs sys, ServeOptions options, FindingSource? findings, ZoneSource? zones)
 {
@@ -74,7 +75,9 @@ internal sealed class SnapshotCache(ProcFs proc, SysFs sys, ServeOptions options
         lock (_lock)
         {
             if (_current is { } c && Stopwatch.GetElapsedTime(c.CollectedAtTimestamp) < options.Interval) return Task.FromResult(c);
-            if (_inflight is { } running) return running;
+            // Expired: one refresh runs; meanwhile the previous state is served (stale by at most one collection
+            // time), so no scrape waits on a collection except the very first.
+            if (_inflight is { } running) return _current is { } stale ? Task.FromResult(stale) : running;
             ServeState? previous = _current;
             Task<ServeState> t = Task.Run(() => Collect(previous));
             _inflight = t;
@@ -86,7 +89,7 @@ internal sealed class SnapshotCache(ProcFs proc, SysFs sys, ServeOptions options
                     _inflight = null;
                 }
             }, TaskScheduler.Default);
-            return t;
+            return _current is { } old ? Task.FromResult(old) : t;
         }
     }
 

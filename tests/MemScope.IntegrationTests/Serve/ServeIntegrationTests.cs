@@ -72,7 +72,7 @@ public class ServeIntegrationTests(ServeFixture fx, ITestOutputHelper output) : 
         Assert.InRange(rss.Count, 1, 15);
         Assert.All(rss, s => Assert.True(s.Value > 0));
         Assert.True(PromText.Single(samples, "memscope_processes") > 10);
-        Assert.NotEmpty(samples.Where(s => s.Name == "memscope_zone_min_pages"));
+        Assert.Contains(samples, s => s.Name == "memscope_zone_min_pages");
     }
 
     [SkippableFact]
@@ -103,7 +103,8 @@ public class ServeIntegrationTests(ServeFixture fx, ITestOutputHelper output) : 
         foreach (JsonElement p in list)
         {
             ulong r = p.GetProperty("rss_bytes").GetUInt64();
-            Assert.True(r <= prev, "sorted by rss");
+            // Ranked by RSS when listed; each is re-read for PSS afterwards, so allow what a busy process moves meanwhile.
+            Assert.True(prev == ulong.MaxValue || r <= prev + 64UL * 1048576, $"not ranked by rss: {r} after {prev}");
             prev = r;
             if (p.GetProperty("pss_bytes").ValueKind == JsonValueKind.Number)
                 Assert.True(p.GetProperty("pss_bytes").GetUInt64() <= r + 4096 * 16, "PSS <= RSS");
@@ -134,12 +135,25 @@ public class ServeIntegrationTests(ServeFixture fx, ITestOutputHelper output) : 
     [Fact]
     public async Task Concurrent_scrapes_share_one_collection_per_interval()
     {
-        // Let the current snapshot expire, then fire 40 scrapes at once: they must all see the same collection.
-        await Task.Delay(1100);
-        var texts = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Http.GetStringAsync("/metrics")));
-        var collections = texts.Select(t => PromText.Single(PromText.Parse(t), "memscope_collections_total")).Distinct().ToList();
-        output.WriteLine($"40 concurrent scrapes saw collection number(s): {string.Join(", ", collections)}");
-        Assert.Single(collections);
+        // 20 scrapers hammer /metrics for 3 s with a 1 s interval: a few collections, thousands of scrapes.
+        static double Collections(string text) => PromText.Single(PromText.Parse(text), "memscope_collections_total")!.Value;
+        double before = Collections(await Http.GetStringAsync("/metrics"));
+        var sw = Stopwatch.StartNew();
+        int scrapes = 0;
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            while (sw.Elapsed < TimeSpan.FromSeconds(3))
+            {
+                (await Http.GetAsync("/metrics")).EnsureSuccessStatusCode();
+                Interlocked.Increment(ref scrapes);
+            }
+        })));
+        await Task.Delay(300); // let a refresh started by the last scrapes finish
+        double after = Collections(await Http.GetStringAsync("/metrics"));
+        double secs = sw.Elapsed.TotalSeconds;
+        output.WriteLine($"{scrapes} scrapes in {secs:F1} s cost {after - before} collections (interval 1 s)");
+        Assert.True(scrapes >= 100, $"only {scrapes} scrapes");
+        Assert.InRange(after - before, 1, Math.Ceiling(secs) + 1);
     }
 
     [Fact]

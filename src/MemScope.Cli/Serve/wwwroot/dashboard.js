@@ -98,6 +98,11 @@
       }
       if (d) svg.appendChild(sv('path', { d, class: 'line', stroke: s.color, 'data-series': s.id }));
     }
+    if (!series.some(s => s.values.some(v => v !== null && v !== undefined))) {
+      const note = sv('text', { x: (f.L + f.W) / 2, y: f.H / 2, 'text-anchor': 'middle', class: 'axis-label', 'data-state': 'waiting' });
+      note.textContent = 'rates need two snapshots: waiting for the next one';
+      svg.appendChild(note);
+    }
     svg.setAttribute('data-points', String(times.length));
   }
 
