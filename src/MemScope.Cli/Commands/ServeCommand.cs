@@ -52,7 +52,8 @@ internal static class ServeCommand
             if (!IPAddress.IsLoopback(options.Listen.Address))
                 error.WriteLine($"memscope: warning: serving on {options.Listen}, reachable from other machines (read-only; firewall it or put a proxy with TLS in front)");
 
-            await using ServeHost host = ServeHost.Create(proc, sys, options, ServeSources.Findings, ServeSources.Zones);
+            var doctor = new ServeDoctor(proc, sys, options.Interval);
+            await using ServeHost host = ServeHost.Create(proc, sys, options, doctor.Evaluate, ServeSources.Zones);
             try
             {
                 await host.StartAsync(ct);

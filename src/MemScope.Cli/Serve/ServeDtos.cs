@@ -108,6 +108,7 @@ internal sealed record FindingDto
     public required string Severity { get; init; }
     public required string Title { get; init; }
     public List<string> Evidence { get; init; } = [];
+    public string? Explanation { get; init; }
     public string? Cause { get; init; }
     public string? NextStep { get; init; }
 }

@@ -10,8 +10,6 @@ namespace MemScope.Cli.Serve;
 /// </summary>
 internal static class ServeSources
 {
-    /// <summary>Doctor findings for a snapshot; null until the doctor is wired in.</summary>
-    public static IReadOnlyList<FindingDto>? Findings(Snapshot current, Snapshot? previous) => null;
 
     /// <summary>Zone free pages and watermarks from the snapshot's /proc/zoneinfo; null when it was unreadable.</summary>
     public static IReadOnlyList<ZoneWatermarks>? Zones(Snapshot snapshot) => MetricsExposition.ZonesOf(snapshot.System.Zoneinfo);

@@ -138,6 +138,7 @@ public class ServeFleetTests(ITestOutputHelper output)
             Assert.Contains("class=\"status ok\"", html);
             // Findings list loaded (the doctor's findings, or the healthy / unavailable line).
             Assert.Matches("id=\"findings\"[^>]*data-loaded=\"true\"", html);
+            Assert.True(html.Contains("class=\"finding ") || html.Contains("class=\"healthy\""), "findings list shows neither findings nor the healthy line");
             // Top processes table filled from /api/processes.
             int rows = System.Text.RegularExpressions.Regex.Matches(html, "<tr data-pid=\"\\d+\"").Count;
             Assert.InRange(rows, 1, 12);
@@ -220,5 +221,85 @@ public class ServeFleetTests(ITestOutputHelper output)
         Assert.True(rssPeak < 300L * 1048576, $"server RSS peaked at {rssPeak / 1048576} MiB");
         Assert.True(rssPeak - rssStart < 150L * 1048576, $"server RSS grew by {(rssPeak - rssStart) / 1048576} MiB under load");
         Assert.False(serve.HasExited);
+    }
+
+    /// <summary>A fake procfs root whose meminfo has 3% available: the doctor must report low-available (critical).</summary>
+    internal static string LowMemoryRoot()
+    {
+        string root = TempDir("lowmem");
+        File.WriteAllText(Path.Combine(root, "meminfo"), """
+            MemTotal:       16384000 kB
+            MemFree:          200000 kB
+            MemAvailable:     491520 kB
+            Buffers:           10000 kB
+            Cached:           400000 kB
+            SwapCached:            0 kB
+            Active:         12000000 kB
+            Inactive:        3000000 kB
+            SwapTotal:             0 kB
+            SwapFree:              0 kB
+            Dirty:              1000 kB
+            Writeback:             0 kB
+            AnonPages:      14800000 kB
+            Mapped:           100000 kB
+            Shmem:             50000 kB
+            Slab:             300000 kB
+            SReclaimable:     100000 kB
+            SUnreclaim:       200000 kB
+            KernelStack:       20000 kB
+            PageTables:        60000 kB
+            CommitLimit:     8192000 kB
+            Committed_AS:   20000000 kB
+            HugePages_Total:       0
+            HugePages_Free:        0
+            HugePages_Rsvd:        0
+            HugePages_Surp:        0
+            Hugepagesize:       2048 kB
+            """.Replace("            ", ""));
+        return root;
+    }
+
+    [SkippableFact]
+    public async Task Doctor_findings_reach_the_api_the_metrics_and_the_dashboard()
+    {
+        string root = LowMemoryRoot();
+        string sysRoot = TempDir("sys");
+        try
+        {
+            using ServeProcess serve = ServeProcess.Start("--proc-root", root, "--sys-root", sysRoot, "--listen", "127.0.0.1:0", "--interval", "1s");
+            using var http = new HttpClient { BaseAddress = serve.BaseAddress };
+            using var doc = JsonDocument.Parse(await http.GetStringAsync("/api/findings"));
+            Assert.True(doc.RootElement.GetProperty("available").GetBoolean());
+            JsonElement low = doc.RootElement.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("id").GetString() == "low-available");
+            Assert.Equal("critical", low.GetProperty("severity").GetString());
+            Assert.Contains(low.GetProperty("evidence").EnumerateArray(), e => e.GetString()!.Contains("MemAvailable", StringComparison.Ordinal));
+            string metrics = await http.GetStringAsync("/metrics");
+            Assert.Contains("memscope_finding{id=\"low-available\",severity=\"critical\"} 1\n", metrics);
+            Assert.Equal(3.0, Math.Round(100.0 * PromText.Single(PromText.Parse(metrics), "node_memory_MemAvailable_bytes")!.Value / (16384000.0 * 1024)));
+
+            string? chromium = File.Exists("/usr/bin/chromium") ? "/usr/bin/chromium" : TestEnv.Which("chromium");
+            TestEnv.Require(chromium is not null, "Debian's chromium (.ci/install-deps.sh installs it)");
+            string profile = TempDir("chromium");
+            try
+            {
+                var dom = RunChromium(chromium!, [.. ChromiumArgs(profile), "--dump-dom", serve.BaseAddress.ToString()]);
+                Assert.True(dom.Code == 0, $"chromium exited {dom.Code}: {dom.Stderr}");
+                Assert.Contains("class=\"finding critical\" data-id=\"low-available\"", dom.Stdout);
+                Assert.Contains("MemAvailable", dom.Stdout); // the evidence is listed under the finding
+                string shot = Path.Combine(Paths.RepoRoot, "artifacts", "serve-dashboard-findings.png");
+                var png = RunChromium(chromium!, [.. ChromiumArgs(profile), $"--screenshot={shot}", serve.BaseAddress.ToString()]);
+                Assert.True(png.Code == 0 && File.Exists(shot), $"chromium --screenshot failed: {png.Stderr}");
+                output.WriteLine($"findings screenshot: {shot}");
+            }
+            finally
+            {
+                try { Directory.Delete(profile, recursive: true); } catch (IOException) { }
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+            Directory.Delete(sysRoot, recursive: true);
+        }
     }
 }

@@ -211,6 +211,7 @@
         for (const e of x.evidence) ev.appendChild(el('li', null, e));
         li.appendChild(ev);
       }
+      if (x.explanation) li.appendChild(el('div', { class: 'next muted' }, x.explanation));
       if (x.cause) li.appendChild(el('div', { class: 'next' }, 'Cause: ' + x.cause));
       if (x.next_step) li.appendChild(el('div', { class: 'next' }, 'Next: ' + x.next_step));
       ul.appendChild(li);
