@@ -70,7 +70,7 @@ public static class HugepagesCommand
                     $"FileHugePages {HumanSize.Format(r.FileHugePagesBytes)}, Hugetlb {HumanSize.Format(r.HugetlbBytes)}");
         o.WriteLine();
         var users = r.TopProcesses;
-        if (users.Count == 0) o.WriteLine("no process uses huge pages" + (r.ProcessesUnreadable > 0 ? $" ({r.ProcessesUnreadable} processes could not be read)" : ""));
+        if (users.Count == 0) o.WriteLine("no process uses huge pages" + (r.ProcessesUnreadable > 0 ? $" that could be read ({r.ProcessesUnreadable} could not)" : ""));
         else
         {
             o.WriteLine("processes using most huge pages:");
@@ -78,7 +78,7 @@ public static class HugepagesCommand
             foreach (var u in users)
                 t.Add(u.Pid.ToString(CultureInfo.InvariantCulture), u.Comm, HumanSize.Format(u.AnonHugePagesBytes), HumanSize.Format(u.HugetlbBytes), HumanSize.Format(u.RssBytes));
             t.Write(o, "  ");
-            if (r.ProcessesUnreadable > 0) o.WriteLine($"  ({r.ProcessesUnreadable} processes' smaps_rollup could not be read: their THP use is unknown)");
+            if (r.ProcessesUnreadable > 0) o.WriteLine($"  ({r.ProcessesUnreadable} process{(r.ProcessesUnreadable == 1 ? "'s" : "es'")} smaps_rollup could not be read: THP use unknown there)");
         }
         foreach (string f in r.Findings)
         {

@@ -29,10 +29,11 @@ public static class MapsCommand
         };
         sort.AcceptOnlyFromAmong("address", "size", "rss", "pss", "dirty", "swap");
         var json = new Option<bool>("--json") { Description = "JSON: facts, groups and every mapping with its classification (bytes)" };
+        var csv = new Option<bool>("--csv") { Description = "CSV: one row per mapping with every smaps field (bytes) and its classification" };
         var noPicture = new Option<bool>("--no-picture") { Description = "Segment view without the address-space picture" };
         var cmd = new Command("maps", "A process's address space: segments (code, data, heap, mmap, stack), libraries, arenas, thread stacks; -x like pmap -x");
         cmd.Arguments.Add(pidArg);
-        foreach (Option o in new Option[] { extended, all, sort, json, noPicture }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { extended, all, sort, json, csv, noPicture }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             ProcFs proc = GlobalOptions.OpenProc(parse);
@@ -42,6 +43,8 @@ public static class MapsCommand
             string by = parse.GetValue(sort) ?? "address";
             if (parse.GetValue(json))
                 output.WriteLine(JsonSerializer.Serialize(MapsJson.From(space), MapsJsonContext.Default.MapsJson));
+            else if (parse.GetValue(csv))
+                RenderCsv(output, space, by);
             else if (parse.GetValue(all))
                 RenderExtended(output, space, by);
             else if (parse.GetValue(extended))
@@ -129,6 +132,24 @@ public static class MapsCommand
         }
         o.WriteLine("---------------- ------- ------- ------- ");
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total kB         {size,7} {rss,7} {dirty,7}"));
+    }
+
+    // ---- --csv ----
+
+    private static string CsvField(string s) => s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+
+    private static void RenderCsv(TextWriter o, AddressSpaceSnapshot s, string by)
+    {
+        var keys = SmapsFields.Keys.Names;
+        o.WriteLine("start,end,perms,offset,dev,inode,segment,kind,heuristic,path," + string.Join(',', keys.Select(k => k.ToLowerInvariant() + "_bytes")));
+        foreach (var c in Sorted(s, by))
+        {
+            MemoryMapping m = c.Mapping;
+            var row = c.Fields.ToArray();
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{m.Start:x},{m.End:x},{m.Perms},{m.Offset:x},{m.DevMajor:x2}:{m.DevMinor:x2},{m.Inode},{AddressSpace.SegmentName(c.Segment)},{CsvField(AddressSpace.KindName(c.Kind))},{(c.Heuristic ? "true" : "false")},{CsvField(m.Path)},")
+                + string.Join(',', row.Select(v => v?.ToString(CultureInfo.InvariantCulture) ?? "")));
+        }
     }
 
     // ---- -X: every smaps column ----
@@ -254,7 +275,9 @@ public static class MapsCommand
         foreach (var r in runs)
         {
             if (prevEnd != 0 && r.Start > prevEnd)
-                o.WriteLine($"  {"",-33}   ┆ gap {HumanSize.Format(r.Start - prevEnd)}");
+                o.WriteLine(prevEnd <= 0x0000_8000_0000_0000UL && r.Start >= 0xffff_8000_0000_0000UL
+                    ? $"  {"",-33}   ┆ end of user space (the rest is the kernel's half and the non-canonical hole)"
+                    : $"  {"",-33}   ┆ gap {HumanSize.Format(r.Start - prevEnd)}");
             int filled = r.Virt == 0 ? 0 : (int)Math.Round(10.0 * r.Rss / r.Virt);
             string bar = new string('█', filled) + new string('░', 10 - filled);
             string kinds = string.Join(", ", r.Kinds.Select(AddressSpace.KindName));
