@@ -39,6 +39,8 @@ public static class CommandTree
             CachestatCommand.Create(),
             CachetopCommand.Create(),
             CacheCommand.Create(),
+            ReportCommand.Create(),
+            DiffCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;
