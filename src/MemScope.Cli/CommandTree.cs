@@ -41,6 +41,7 @@ public static class CommandTree
             CacheCommand.Create(),
             ReportCommand.Create(),
             DiffCommand.Create(),
+            PlotCommand.Create(),
         ];
         foreach (Command c in commands) root.Subcommands.Add(c);
         return root;
