@@ -82,7 +82,7 @@ public sealed class PerfEvent : IDisposable
             Config = tracepointId,
             SampleType = (ulong)sample,
             SamplePeriod = sample == PerfSample.None ? 0UL : 1UL,
-            WakeupEvents = 1,
+            WakeupEvents = 0, // no wakeup per sample (an irq_work self-IPI each, costly in VMs): we poll the rings
             Flags = disabled ? (ulong)PerfAttrFlags.Disabled : 0UL,
         };
         return attr;
