@@ -21,6 +21,7 @@ public static class CommandTree
             DoctorCommand.Create(),
             AccountCommand.Create(),
             ExplainCommand.Create(),
+            TopCommand.Create(),
             SlabCommand.Create(),
             ServeCommand.Create(),
             FreeCommand.Create(),

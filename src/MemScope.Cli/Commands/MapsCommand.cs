@@ -195,7 +195,7 @@ public static class MapsCommand
 
     // ---- segment view ----
 
-    private static void RenderSegments(TextWriter o, AddressSpaceSnapshot s, string by, bool picture)
+    internal static void RenderSegments(TextWriter o, AddressSpaceSnapshot s, string by, bool picture)
     {
         WriteFacts(o, s);
         o.WriteLine();
