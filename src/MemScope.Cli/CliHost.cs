@@ -20,8 +20,16 @@ public static class CliHost
         }
         try
         {
-            var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
-            return parse.Invoke(config);
+            // InvokeAsync (unlike Invoke) turns SIGINT and SIGTERM into the action's CancellationToken, so long-running
+            // commands run their cleanup (probes, swap files, cgroups) instead of the runtime just exiting.
+            var config = new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = TimeSpan.FromSeconds(10),
+            };
+            return parse.InvokeAsync(config).GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
