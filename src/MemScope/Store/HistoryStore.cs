@@ -457,24 +457,30 @@ public sealed class HistoryStore : IDisposable
                 _oldestCached = OldestTime();
             }
         }
-        if (policy.MaxBytes is long max && before > max)
+        // Start early (85% of the cap) and work in small steps, each followed by a truncating checkpoint: deleting and
+        // vacuuming write pages to the WAL, and one big step would push the files past the cap while it runs.
+        if (policy.MaxBytes is long max && before > max * 85 / 100)
         {
             long pageSize = StoreSchema.Scalar(_conn, "PRAGMA page_size");
             long walBudget = WalBudgetPages(max, pageSize) * pageSize;
-            long used = UsedBytes;
-            long count = SampleCount;
-            if (count > 1)
+            long target = Math.Max(0, max * 7 / 10 - walBudget);
+            Exec(_conn, "PRAGMA wal_checkpoint(TRUNCATE)");
+            while (SampleCount is long count && count > 1 && UsedBytes > target)
             {
-                long target = Math.Max(0, max * 9 / 10 - walBudget);
-                double perSample = (double)used / count;
-                long n = Math.Clamp((long)Math.Ceiling((used - target) / perSample), 1, count - 1);
+                long n = Math.Clamp(count / 20, 1, count - 1);
                 long cutId = StoreSchema.Scalar(_conn, $"SELECT id FROM samples ORDER BY id LIMIT 1 OFFSET {n - 1}");
                 deleted += DeleteWhere("id <= $t", cutId);
-                _oldestCached = OldestTime();
+                Exec(_conn, "PRAGMA wal_checkpoint(TRUNCATE)");
             }
+            _oldestCached = OldestTime();
             CollectIdentities(force: true);
-            Exec(_conn, "PRAGMA incremental_vacuum");
             Exec(_conn, "PRAGMA wal_checkpoint(TRUNCATE)");
+            for (long free = StoreSchema.Scalar(_conn, "PRAGMA freelist_count"), was = long.MaxValue; free > 0 && free < was;
+                 was = free, free = StoreSchema.Scalar(_conn, "PRAGMA freelist_count"))
+            {
+                Exec(_conn, "PRAGMA incremental_vacuum(8)");
+                Exec(_conn, "PRAGMA wal_checkpoint(TRUNCATE)");
+            }
         }
         else if (deleted > 0)
         {

@@ -10,7 +10,6 @@ public class DoctorLabTests
 {
     private static readonly string[] AllScenarioIds = ["leak-suspect", "swap-activity", "oom-kill", "shmem", "slab", "hugepages-unused", "cache-thrash"];
 
-    private static List<(string Id, string Severity, string Title)> Doctor(string duration = "8s") => DoctorRun(duration).Findings;
 
     private static (List<(string Id, string Severity, string Title)> Findings, string Json) DoctorRun(string duration)
     {
@@ -23,12 +22,33 @@ public class DoctorLabTests
         return (findings, r.Stdout);
     }
 
-    private static void AssertScenario(string id, List<(string Id, string Severity, string Title)> findings)
+    private static void AssertScenario(string id, (List<(string Id, string Severity, string Title)> Findings, string Json) run)
     {
+        var findings = run.Findings;
         string all = string.Join("; ", findings.Select(f => $"{f.Id}/{f.Severity}: {f.Title}"));
         Assert.True(findings.Any(f => f.Id == id && f.Severity is "warning" or "critical"), $"expected {id} at warning or above, got: {all}");
         foreach (string other in AllScenarioIds.Where(x => x != id))
+        {
+            if (other == "oom-kill" && OnlyLabKillsWithinTheHour(run.Json)) continue;
             Assert.False(findings.Any(f => f.Id == other && f.Severity is "warning" or "critical"), $"unrelated {other} reported: {all}");
+        }
+    }
+
+    /// <summary>
+    /// True when the only OOM kills the doctor reports are recent ones of our own OOM lab (victims in a memscope_lab
+    /// cgroup, at warning: history within the hour). An earlier test in the same run causes them on purpose.
+    /// </summary>
+    private static bool OnlyLabKillsWithinTheHour(string json)
+    {
+        using JsonDocument doc = JsonDocument.Parse(json);
+        foreach (JsonElement f in doc.RootElement.GetProperty("findings").EnumerateArray())
+        {
+            if (f.GetProperty("id").GetString() != "oom-kill") continue;
+            if (f.GetProperty("severity").GetString() != "warning") return false;
+            var victims = f.GetProperty("evidence").EnumerateArray().Where(e => e.GetProperty("label").GetString() == "victim").ToList();
+            return victims.Count > 0 && victims.All(v => v.GetProperty("value").GetString()!.Contains("/memscope_lab", StringComparison.Ordinal));
+        }
+        return true;
     }
 
     [SkippableFact]
@@ -36,7 +56,7 @@ public class DoctorLabTests
     {
         TestEnv.RequireRoot("fills /dev/shm with 12% of RAM");
         using var lab = new LabProcess("lab", "shmem");
-        AssertScenario("shmem", Doctor("3s"));
+        AssertScenario("shmem", DoctorRun("3s"));
         lab.Stop();
         Assert.Empty(Directory.GetFiles("/dev/shm", "memscope_lab_shmem_*"));
     }
@@ -47,7 +67,7 @@ public class DoctorLabTests
         TestEnv.RequireRoot("grows kernel slab with socket buffers");
         using var lab = new LabProcess("lab", "slab", "--rate", "8M");
         Thread.Sleep(1000);
-        AssertScenario("slab", Doctor("8s"));
+        AssertScenario("slab", DoctorRun("8s"));
     }
 
     [SkippableFact]
@@ -57,7 +77,7 @@ public class DoctorLabTests
         long before = long.Parse(File.ReadAllText("/proc/sys/vm/nr_hugepages").Trim());
         using (var lab = new LabProcess("lab", "hugepages-unused", "--pages", "512"))
         {
-            AssertScenario("hugepages-unused", Doctor("2s"));
+            AssertScenario("hugepages-unused", DoctorRun("2s"));
             Assert.Equal(0, lab.Stop());
         }
         Assert.Equal(before, long.Parse(File.ReadAllText("/proc/sys/vm/nr_hugepages").Trim()));
@@ -69,7 +89,7 @@ public class DoctorLabTests
         TestEnv.RequireRoot("evicts its own file from the page cache in a loop");
         using var lab = new LabProcess("lab", "cache-thrash", "--size", "256M");
         Thread.Sleep(1000);
-        AssertScenario("cache-thrash", Doctor("6s"));
+        AssertScenario("cache-thrash", DoctorRun("6s"));
         lab.Stop();
         Assert.Empty(Directory.GetFiles("/var/tmp", "memscope_lab_cache_*"));
     }
@@ -80,9 +100,9 @@ public class DoctorLabTests
         TestEnv.Require(File.Exists(typeof(MemScope.Cli.CliHost).Assembly.Location), "the memscope CLI");
         using var lab = new LabProcess("lab", "leak", "--rate", "4M");
         Thread.Sleep(11000); // the doctor leaves processes younger than 10 s alone (still starting up)
-        var findings = Doctor("8s");
-        AssertScenario("leak-suspect", findings);
-        Assert.Contains(findings, f => f.Id == "leak-suspect" && f.Title.Contains($"pid {lab.Pid}"));
+        var run = DoctorRun("8s");
+        AssertScenario("leak-suspect", run);
+        Assert.Contains(run.Findings, f => f.Id == "leak-suspect" && f.Title.Contains($"pid {lab.Pid}"));
     }
 
     [Fact]
@@ -91,7 +111,7 @@ public class DoctorLabTests
         var (findings, json) = DoctorRun("5s");
         // An OOM kill that an earlier test's lab caused (victim in a memscope_ cgroup) within the hour stays a warning:
         // it is this machine's recent history, so it may remain; anything else above info fails.
-        bool labKillsOnly = json.Contains("memscope_", StringComparison.Ordinal);
+        bool labKillsOnly = OnlyLabKillsWithinTheHour(json);
         var serious = findings.Where(f => f.Severity is "warning" or "critical" && !(f.Id == "oom-kill" && f.Severity == "warning" && labKillsOnly)).ToList();
         Assert.True(serious.Count == 0, "at rest: " + string.Join("; ", serious.Select(f => $"{f.Id}/{f.Severity}: {f.Title}")));
     }
