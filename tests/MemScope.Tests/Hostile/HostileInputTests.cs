@@ -233,10 +233,22 @@ public class HostileInputTests
         Assert.Contains(P, KernelFile.Classify(P, new UnauthorizedAccessException()).Message);
     }
 
-    [SkippableFact]
-    public void Unreadable_file_is_denied_when_not_root()
+    [Fact]
+    public void Unreadable_file_is_denied()
     {
-        Skip.If(TestEnv.IsRoot, "root reads any file; Classify_maps_errors_to_the_three_outcomes covers EACCES");
+        // As root (CI), drop this thread's filesystem uid to nobody: the kernel then clears CAP_DAC_OVERRIDE for file
+        // access on this thread only, so the real EACCES path runs; setfsuid(0) gives it back.
+        bool dropped = TestEnv.IsRoot;
+        if (dropped) SetFsUid(65534);
+        try { ReadDenied(); }
+        finally { if (dropped) SetFsUid(0); }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "setfsuid")]
+    private static extern int SetFsUid(uint uid);
+
+    private static void ReadDenied()
+    {
         string dir = Path.Combine(Path.GetTempPath(), $"memscope_denied_{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         string path = Path.Combine(dir, "status");
