@@ -20,16 +20,16 @@ public static class CliHost
         }
         try
         {
-            // InvokeAsync (unlike Invoke) turns SIGINT and SIGTERM into the action's CancellationToken, so long-running
-            // commands run their cleanup (probes, swap files, cgroups) instead of the runtime just exiting.
+            // Commands that borrow kernel state register their own SIGINT/SIGTERM handlers (PosixSignalRegistration) and
+            // clean up themselves; System.CommandLine's termination handling would end synchronous actions with 143 first.
             var config = new InvocationConfiguration
             {
                 Output = stdout,
                 Error = stderr,
                 EnableDefaultExceptionHandler = false,
-                ProcessTerminationTimeout = TimeSpan.FromSeconds(10),
+                ProcessTerminationTimeout = null,
             };
-            return parse.InvokeAsync(config).GetAwaiter().GetResult();
+            return parse.Invoke(config);
         }
         catch (Exception e)
         {

@@ -12,11 +12,13 @@ internal static class LabLifetime
     public static async Task HoldAsync(double? seconds, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+        void Stop(PosixSignalContext ctx)
         {
             ctx.Cancel = true; // we exit cleanly ourselves, after cleanup
             stop.Cancel();
-        });
+        }
+        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         try { await Task.Delay(seconds is double s ? TimeSpan.FromSeconds(s) : Timeout.InfiniteTimeSpan, stop.Token); }
         catch (OperationCanceledException) { }
     }

@@ -105,6 +105,28 @@ public class DoctorLabTests
         Assert.Contains(run.Findings, f => f.Id == "leak-suspect" && f.Title.Contains($"pid {lab.Pid}"));
     }
 
+    [SkippableFact]
+    public void Swap_scenario_is_diagnosed_as_swap_activity()
+    {
+        TestEnv.RequireRoot("makes a temporary swap file and a memscope_lab memory cgroup");
+        using var lab = new LabProcess("lab", "swap");
+        Thread.Sleep(1000);
+        var run = DoctorRun("5s");
+        AssertScenario("swap-activity", run);
+        Assert.Contains(run.Findings, f => f.Id == "swap-activity" && f.Severity is "warning" or "critical");
+    }
+
+    [SkippableFact]
+    public void Oom_scenario_is_diagnosed_as_oom_kill_with_the_victim()
+    {
+        TestEnv.RequireRoot("OOM-kills a worker inside a memscope_lab memory cgroup and reads /dev/kmsg");
+        using var lab = new LabProcess("lab", "oom", "--hold", "30");
+        Assert.Contains("was OOM-killed", lab.FirstLine);
+        var run = DoctorRun("2s");
+        AssertScenario("oom-kill", run);
+        Assert.Contains("/memscope_lab_oom", run.Json);
+    }
+
     [Fact]
     public void At_rest_nothing_above_info()
     {
