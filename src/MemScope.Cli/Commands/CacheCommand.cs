@@ -21,7 +21,8 @@ internal static class CacheCommand
         var noFiles = new Option<bool>("--no-files") { Description = "only the meminfo figures, no file search" };
         var json = new Option<bool>("--json") { Description = "JSON output (bytes)" };
         cmd.Arguments.Add(paths);
-        foreach (Option o in new Option[] { top, noFiles, json }) cmd.Options.Add(o);
+        var explain = new Option<bool>("--explain") { Description = "explain each column under the table (--lang zh for Chinese)" };
+        foreach (Option o in new Option[] { top, noFiles, json, explain }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             ProcFs proc = GlobalOptions.OpenProc(parse);
@@ -76,6 +77,10 @@ internal static class CacheCommand
                 if (occ.ProcessesDenied > 0) o.WriteLine($"({occ.ProcessesDenied} processes' maps or fds unreadable (EACCES{(Tracing.PerfEventNative.IsRoot ? "" : "; run as root")}): their files may be missing here)");
                 o.WriteLine("Only files some process maps or holds open (or that you name) can be listed: the kernel keeps no list of cached files.");
             }
+            if (parse.GetValue(explain))
+                ExplainFooter.Write(o, GlobalOptions.LanguageOf(parse), "meminfo.Buffers", "meminfo.Cached", "meminfo.SwapCached", "meminfo.Shmem",
+                    "meminfo.SReclaimable", "meminfo.SUnreclaim", "meminfo.Dirty", "meminfo.Writeback", "meminfo.Active(file)", "meminfo.Inactive(file)",
+                    "meminfo.Mapped", "page-cache-vs-buffers");
             return ExitCodes.Ok;
         });
         return cmd;

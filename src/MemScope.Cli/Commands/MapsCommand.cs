@@ -33,7 +33,8 @@ public static class MapsCommand
         var noPicture = new Option<bool>("--no-picture") { Description = "Segment view without the address-space picture" };
         var cmd = new Command("maps", "A process's address space: segments (code, data, heap, mmap, stack), libraries, arenas, thread stacks; -x like pmap -x");
         cmd.Arguments.Add(pidArg);
-        foreach (Option o in new Option[] { extended, all, sort, json, csv, noPicture }) cmd.Options.Add(o);
+        var explain = new Option<bool>("--explain") { Description = "explain each column under the table (--lang zh for Chinese)" };
+        foreach (Option o in new Option[] { extended, all, sort, json, csv, noPicture, explain }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             ProcFs proc = GlobalOptions.OpenProc(parse);
@@ -51,6 +52,9 @@ public static class MapsCommand
                 RenderPmapX(output, space, by);
             else
                 RenderSegments(output, space, by, !parse.GetValue(noPicture));
+            if (parse.GetValue(explain) && !parse.GetValue(json) && !parse.GetValue(csv))
+                ExplainFooter.Write(output, GlobalOptions.LanguageOf(parse), "segments", "brk-mmap", "process.virt", "smaps.Rss", "smaps.Pss",
+                    "smaps.Private_Dirty", "smaps.Swap", "page-table", "huge-pages");
             return ExitCodes.Ok;
         });
         return cmd;

@@ -24,7 +24,8 @@ public static class SwapCommand
         var top = new Option<int>("--top") { Description = "Processes to list", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "JSON output (with --watch: one object per interval)" };
         var cmd = new Command("swap", "Swap and reclaim: devices, si/so rates, processes holding swap, watermarks per zone, kswapd vs direct reclaim, PSI, and why");
-        foreach (Option o in new Option[] { interval, watch, count, top, json }) cmd.Options.Add(o);
+        var explain = new Option<bool>("--explain") { Description = "explain each column under the table (--lang zh for Chinese)" };
+        foreach (Option o in new Option[] { interval, watch, count, top, json, explain }) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
             double seconds = parse.GetValue(interval);
@@ -63,7 +64,13 @@ public static class SwapCommand
             if (asJson)
                 output.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, SwapJsonContext.Default.SwapReport));
             else
+            {
                 Render(output, report);
+                if (parse.GetValue(explain))
+                    ExplainFooter.Write(output, GlobalOptions.LanguageOf(parse), "free.swap", "vmstat.si", "vmstat.so", "process.swap", "smaps.SwapPss",
+                        "vm.swappiness", "vm.min_free_kbytes", "vm.watermark_scale_factor", "vm.zone_reclaim_mode", "vm.vfs_cache_pressure",
+                        "zone.free", "zone.watermarks", "meminfo.Active(anon)", "meminfo.Inactive(file)", "reclaim.pgscan", "psi.some", "psi.full");
+            }
             return ExitCodes.Ok;
         });
         return cmd;

@@ -124,3 +124,25 @@ public class ExplainRegistryTests
         Assert.Equal(8, DisplayWidth.Of("可用内存"));
     }
 }
+
+public class ExplainFooterTests
+{
+    [Theory]
+    [InlineData("maps", "SELF", "--explain")]
+    [InlineData("cache", "--no-files", "--explain")]
+    [InlineData("swap", "-d", "0.1", "--explain")]
+    [InlineData("vmstat", "--explain")]
+    [InlineData("free", "--explain")]
+    public void Views_print_every_column_meaning_in_both_languages(params string[] args)
+    {
+        string[] a = args.Select(x => x == "SELF" ? Environment.ProcessId.ToString() : x).ToArray();
+        foreach (string lang in new[] { "en", "zh" })
+        {
+            CliResult r = CliRun.Run([.. a, "--lang", lang]);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            string footer = r.Stdout[r.Stdout.LastIndexOf("\n\n", StringComparison.Ordinal)..];
+            Assert.Contains("[/proc/", r.Stdout);
+            if (lang == "zh") Assert.Contains(footer, c => c >= 0x4E00 && c <= 0x9FFF);
+        }
+    }
+}
