@@ -43,6 +43,14 @@ public sealed class LabProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>For a lab that ends by itself: waits for its own exit (no signal that could race its cleanup).</summary>
+    public int WaitForExit(TimeSpan? timeout = null)
+    {
+        if (!_process.WaitForExit(timeout ?? TimeSpan.FromSeconds(60))) return Stop();
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
     public void Kill()
     {
         try { _process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }

@@ -89,7 +89,8 @@ public class SwapOomLabTests
             workerPid = int.Parse(m.Groups[2].Value);
             comm = m.Groups[3].Value;
             cgroupPath = m.Groups[4].Value;
-            Assert.Equal(0, lab.Stop());
+            // Without --hold the lab cleans up and exits by itself; a SIGTERM now would race that cleanup.
+            Assert.Equal(0, lab.WaitForExit());
         }
         Assert.True(Vmstat("oom_kill") > killsBefore);
 
