@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using MemScope.Units;
 
 namespace MemScope.Cli.Commands;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using MemScope.Units;
 
 namespace MemScope.Cli.Commands;
 
@@ -24,9 +25,9 @@ internal static class LabHeapCommand
         {
             int n = parse.GetValue(small);
             if (n < 0 || n > 100_000_000) throw new CliException(ExitCodes.Usage, "--small must be between 0 and 100000000");
-            if (!LabMemory.TryParseSize(parse.GetValue(smallSize) ?? "", out ulong each) || each == 0 || each > 64 * 1024)
+            if (!SizeText.TryParse(parse.GetValue(smallSize) ?? "", out ulong each) || each == 0 || each > 64 * 1024)
                 throw new CliException(ExitCodes.Usage, "--small-size must be between 1 byte and 64K (below malloc's mmap threshold)");
-            if (!LabMemory.TryParseSize(parse.GetValue(large) ?? "", out ulong big) || big > 1UL << 40)
+            if (!SizeText.TryParse(parse.GetValue(large) ?? "", out ulong big) || big > 1UL << 40)
                 throw new CliException(ExitCodes.Usage, "--large must be a size such as 64M");
             bool stepping = parse.GetValue(step);
             TextWriter o = parse.InvocationConfiguration.Output;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using MemScope.Units;
 
 namespace MemScope.Cli.Commands;
 
@@ -25,7 +26,7 @@ internal static class LabLeakCommand
         cmd.SetAction((parse, ct) =>
         {
             double rate = parse.GetValue(Rate);
-            if (!LeakArgs.TryParseSize(parse.GetValue(Chunk) ?? "16K", out double chunkD) || chunkD < 16 || chunkD > 1 << 30)
+            if (!SizeText.TryParse(parse.GetValue(Chunk) ?? "16K", out double chunkD) || chunkD < 16 || chunkD > 1 << 30)
                 throw new CliException(ExitCodes.Usage, "--chunk must be a size between 16 bytes and 1G");
             if (rate <= 0 || rate > 4.0 * (1 << 30)) throw new CliException(ExitCodes.Usage, "--rate must be more than 0 and at most 4G/s");
             TextWriter o = parse.InvocationConfiguration.Output;

@@ -6,25 +6,6 @@ namespace MemScope.Cli.Commands;
 /// <summary>Size parsing and the few libc calls the address-space labs need (mmap, madvise), AOT-safe.</summary>
 internal static partial class LabMemory
 {
-    /// <summary>Parses "100M", "64K", "1G", "4096", "2MiB" (binary units).</summary>
-    public static bool TryParseSize(string text, out ulong bytes)
-    {
-        bytes = 0;
-        ReadOnlySpan<char> s = text.AsSpan().Trim();
-        if (s.EndsWith("iB", StringComparison.OrdinalIgnoreCase)) s = s[..^2];
-        else if (s.EndsWith("B", StringComparison.OrdinalIgnoreCase) && s.Length > 1 && char.IsLetter(s[^2])) s = s[..^1];
-        ulong mult = 1;
-        if (s.Length > 0 && char.IsLetter(s[^1]))
-        {
-            mult = char.ToUpperInvariant(s[^1]) switch { 'K' => 1UL << 10, 'M' => 1UL << 20, 'G' => 1UL << 30, 'T' => 1UL << 40, 'B' => 1, _ => 0 };
-            if (mult == 0) return false;
-            s = s[..^1];
-        }
-        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v < 0 || double.IsNaN(v)) return false;
-        bytes = (ulong)(v * mult);
-        return true;
-    }
-
     /// <summary>Parses "25%", "25", "0.25" into a fraction 0..1.</summary>
     public static bool TryParseFraction(string text, out double fraction)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MemScope.Units;
 
 namespace MemScope.Cli.Commands;
 
@@ -19,7 +20,7 @@ internal static class LabMmapCommand
         foreach (Option o in new Option[] { size, touch, thp, hold }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
-            if (!LabMemory.TryParseSize(parse.GetValue(size) ?? "", out ulong bytes) || bytes == 0 || bytes > 1UL << 40)
+            if (!SizeText.TryParse(parse.GetValue(size) ?? "", out ulong bytes) || bytes == 0 || bytes > 1UL << 40)
                 throw new CliException(ExitCodes.Usage, "--size must be a size such as 100M (more than 0)");
             if (!LabMemory.TryParseFraction(parse.GetValue(touch) ?? "", out double fraction))
                 throw new CliException(ExitCodes.Usage, "--touch must be a fraction such as 25% (0% to 100%)");

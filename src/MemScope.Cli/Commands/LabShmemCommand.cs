@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MemScope.Units;
 
 namespace MemScope.Cli.Commands;
 

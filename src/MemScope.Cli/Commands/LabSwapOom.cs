@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using MemScope.Procfs;
 using MemScope.Sysfs;
+using MemScope.Units;
 
 namespace MemScope.Cli.Commands;
 
@@ -191,7 +192,7 @@ internal static class LabSwapOomState
 
     public static ulong Size(ParseResult parse, Option<string> o, string name)
     {
-        if (!LabMemory.TryParseSize(parse.GetValue(o) ?? "", out ulong v) || v == 0 || v > 1UL << 40)
+        if (!SizeText.TryParse(parse.GetValue(o) ?? "", out ulong v) || v == 0 || v > 1UL << 40)
             throw new CliException(ExitCodes.Usage, $"{name} must be a size such as 200M or 1G");
         return v;
     }

@@ -29,13 +29,13 @@ internal static class RecordCommand
         cmd.SetAction(async (parse, ct) =>
         {
             string intervalText = parse.GetValue(interval)!;
-            if (!TimeSpec.TryParseDuration(intervalText, out TimeSpan every) || every < TimeSpan.FromMilliseconds(100))
+            if (!Units.DurationText.TryParse(intervalText, out TimeSpan every) || every < TimeSpan.FromMilliseconds(100))
                 throw new CliException(ExitCodes.Usage, $"--interval '{intervalText}': give a duration of at least 100ms (5s, 1s, 500ms, 1m)");
             TimeSpan? maxAge = null;
             string retainText = parse.GetValue(retain)!;
             if (retainText != "0")
             {
-                if (!TimeSpec.TryParseDuration(retainText, out TimeSpan age) || age <= TimeSpan.Zero)
+                if (!Units.DurationText.TryParse(retainText, out TimeSpan age) || age <= TimeSpan.Zero)
                     throw new CliException(ExitCodes.Usage, $"--retain '{retainText}': give an age like 7d, 12h or 0 (keep all)");
                 maxAge = age;
             }
@@ -43,7 +43,7 @@ internal static class RecordCommand
             string sizeText = parse.GetValue(maxSize)!;
             if (sizeText != "0")
             {
-                if (!TimeSpec.TryParseSize(sizeText, out long b) || b < 64 * 1024)
+                if (!Units.SizeText.TryParse(sizeText, out long b) || b < 64 * 1024)
                     throw new CliException(ExitCodes.Usage, $"--max-size '{sizeText}': give a size of at least 64KB (1GB, 200MB) or 0 (no cap)");
                 maxBytes = b;
             }

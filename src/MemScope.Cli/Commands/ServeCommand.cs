@@ -99,21 +99,11 @@ internal static class ServeCommand
         return new IPEndPoint(address, port);
     }
 
-    /// <summary>"5s", "500ms", "2m", "1h", or a bare number of seconds.</summary>
+    /// <summary>"5s", "500ms", "2m", "1h", or a bare number of seconds (<see cref="Units.DurationText"/>), up to a day.</summary>
     public static TimeSpan ParseDuration(string s, string option)
     {
-        string t = s.Trim();
-        (string num, double scale) = t switch
-        {
-            _ when t.EndsWith("ms", StringComparison.Ordinal) => (t[..^2], 0.001),
-            _ when t.EndsWith('s') => (t[..^1], 1.0),
-            _ when t.EndsWith('m') => (t[..^1], 60.0),
-            _ when t.EndsWith('h') => (t[..^1], 3600.0),
-            _ => (t, 1.0),
-        };
-        if (!double.TryParse(num, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || double.IsNaN(v) || v < 0 || v * scale > 86400)
+        if (!Units.DurationText.TryParse(s, out TimeSpan ts) || ts > TimeSpan.FromDays(1))
             throw new CliException(ExitCodes.Usage, $"{option} {s}: expected a duration like 5s, 500ms or 1m");
-        var ts = TimeSpan.FromSeconds(v * scale);
         if (ts < TimeSpan.FromMilliseconds(100))
             throw new CliException(ExitCodes.Usage, $"{option} {s}: at least 100ms");
         return ts;

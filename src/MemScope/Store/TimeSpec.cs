@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using MemScope.Units;
 
 namespace MemScope.Store;
 
 /// <summary>
 /// Parses the times, durations and sizes the history commands take: ISO 8601 ("2026-11-27T10:15:00Z",
 /// "2026-11-27 10:15"), a time of day today in local time ("10:15", "10:15:30"), relative to now ("-10m", "-2h",
-/// "-1d12h"), "now", and Unix seconds ("1795772511.5" or "@1795772511.5").
+/// "-1d12h", see <see cref="DurationText"/>), "now", and Unix seconds ("1795772511.5" or "@1795772511.5").
 /// </summary>
 public static partial class TimeSpec
 {
@@ -16,7 +17,7 @@ public static partial class TimeSpec
         string s = text.Trim();
         if (s.Length == 0) return false;
         if (s.Equals("now", StringComparison.OrdinalIgnoreCase)) { time = now; return true; }
-        if (s[0] == '-' && TryParseDuration(s[1..], out TimeSpan back)) { time = now - back; return true; }
+        if (s[0] == '-' && DurationText.TryParse(s[1..], out TimeSpan back)) { time = now - back; return true; }
         if (s[0] == '@' && double.TryParse(s.AsSpan(1), NumberStyles.Float, CultureInfo.InvariantCulture, out double unix))
         {
             time = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(unix * 1000)); return true;
@@ -46,69 +47,9 @@ public static partial class TimeSpec
         TryParse(text, now, out var t) ? t
             : throw new FormatException($"{what} '{text}': not a time (use ISO 8601 like 2026-11-27T10:15:00Z, HH:MM[:SS] for today, -10m for ten minutes ago, or now)");
 
-    /// <summary>"5s", "500ms", "10m", "2h", "7d", "1w", "1h30m", or plain seconds ("5", "0.5").</summary>
-    public static bool TryParseDuration(string text, out TimeSpan duration)
-    {
-        duration = default;
-        string s = text.Trim();
-        if (s.Length == 0) return false;
-        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double plain))
-        {
-            if (plain < 0 || double.IsNaN(plain) || double.IsInfinity(plain)) return false;
-            duration = TimeSpan.FromSeconds(plain); return true;
-        }
-        var parts = DurationPart().Matches(s);
-        if (parts.Count == 0 || parts.Sum(p => p.Length) != s.Length) return false;
-        double ms = 0;
-        foreach (Match p in parts)
-        {
-            double n = double.Parse(p.Groups[1].Value, CultureInfo.InvariantCulture);
-            ms += p.Groups[2].Value.ToLowerInvariant() switch
-            {
-                "ms" => n,
-                "s" => n * 1000,
-                "m" or "min" => n * 60_000,
-                "h" => n * 3_600_000,
-                "d" => n * 86_400_000,
-                "w" => n * 7 * 86_400_000,
-                _ => double.NaN,
-            };
-        }
-        if (double.IsNaN(ms)) return false;
-        duration = TimeSpan.FromMilliseconds(ms);
-        return true;
-    }
-
-    /// <summary>"1GB", "512MB", "200KB", "1GiB", "4096" (bytes). K/M/G/T are powers of 1024, with or without "iB"/"B".</summary>
-    public static bool TryParseSize(string text, out long bytes)
-    {
-        bytes = 0;
-        var m = SizeRegex().Match(text.Trim());
-        if (!m.Success) return false;
-        double n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-        double mult = m.Groups[2].Value.ToUpperInvariant() switch
-        {
-            "" or "B" => 1,
-            "K" or "KB" or "KIB" => 1024,
-            "M" or "MB" or "MIB" => 1024 * 1024,
-            "G" or "GB" or "GIB" => 1024.0 * 1024 * 1024,
-            "T" or "TB" or "TIB" => 1024.0 * 1024 * 1024 * 1024,
-            _ => double.NaN,
-        };
-        if (double.IsNaN(mult)) return false;
-        bytes = (long)(n * mult);
-        return bytes > 0;
-    }
-
     [GeneratedRegex(@"^\d{9,}(\.\d+)?$")]
     private static partial Regex UnixSeconds();
 
     [GeneratedRegex(@"^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?$")]
     private static partial Regex TimeOfDay();
-
-    [GeneratedRegex(@"(\d+(?:\.\d+)?)(ms|min|s|m|h|d|w)", RegexOptions.IgnoreCase)]
-    private static partial Regex DurationPart();
-
-    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)$", RegexOptions.IgnoreCase)]
-    private static partial Regex SizeRegex();
 }
