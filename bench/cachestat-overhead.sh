@@ -36,7 +36,8 @@ for tracer in cachestat cachetop; do
     tp=$!
     for _ in $(seq 50); do grep -qE '^(method|..:..:..)' "$DIR/tracer.out" 2>/dev/null && break; sleep 0.2; done
     read -r t tsd < <(mean "$w-$tracer" "${WORK[$w]}")
-    kill -INT "$tp"; wait "$tp" || true
+    # SIGTERM, not SIGINT: a non-interactive shell starts background jobs with SIGINT ignored, so -INT never arrives.
+    kill -TERM "$tp"; wait "$tp" || true
     printf '%-8s %-9s %12.1f %12.1f %12.1f %8.3f\n' "$tracer" "$w" "$(echo "$b*1000" | bc -l)" "$(echo "$t*1000" | bc -l)" \
       "$(echo "$tsd*1000" | bc -l)" "$(echo "$t/$b" | bc -l)"
   done
