@@ -23,37 +23,46 @@ internal static class CacheCommand
         cmd.Arguments.Add(paths);
         var explain = new Option<bool>("--explain") { Description = "explain each column under the table (--lang zh for Chinese)" };
         foreach (Option o in new Option[] { top, noFiles, json, explain }) cmd.Options.Add(o);
+        SnapshotSource history = SnapshotSource.Add(cmd);
         cmd.SetAction(parse =>
         {
-            ProcFs proc = GlobalOptions.OpenProc(parse);
             TextWriter o = parse.InvocationConfiguration.Output;
             int n = parse.GetValue(top);
             if (n < 0) throw new CliException(ExitCodes.Usage, "cache: --top must be 0 or more");
-            Meminfo mi = proc.ReadMeminfo();
-            CacheReclaimJson reclaim = Reclaim(mi, proc);
+            // --db/--at: the meminfo recorded then; which files were cached is not recorded, so none are listed.
+            bool replaying = history.IsReplay(parse);
+            if (replaying && parse.GetValue(paths) is { Length: > 0 })
+                throw new CliException(ExitCodes.Usage, "cache: PATH arguments measure files cached now; with --db/--at only the recorded meminfo can be shown");
+            MemScope.Model.Snapshot? replayed = history.Replay(parse, processes: false);
+            ProcFs? proc = replaying ? null : GlobalOptions.OpenProc(parse);
+            Meminfo mi = replayed?.System.Meminfo ?? proc!.ReadMeminfo();
+            CacheReclaimJson reclaim = Reclaim(mi);
             PageCacheOccupantsResult? occ = null;
-            if (!parse.GetValue(noFiles))
+            if (proc is not null && !parse.GetValue(noFiles))
             {
                 List<CacheCandidate> cands = PageCacheOccupants.Candidates(proc, parse.GetValue(paths) ?? [], out int denied);
                 occ = PageCacheOccupants.Rank(cands, n, denied);
             }
-            string method = FileCacheResidency.CachestatAvailable ? "cachestat" : "mincore";
+            string method = replaying ? "none" : FileCacheResidency.CachestatAvailable ? "cachestat" : "mincore";
+            string? notListed = replaying ? "file residency is not recorded: a recording keeps /proc/meminfo, not which files were in the page cache" : null;
             if (parse.GetValue(json))
             {
                 var dto = new CacheJsonDto
                 {
-                    Time = DateTimeOffset.UtcNow,
+                    Time = replayed?.Time ?? DateTimeOffset.UtcNow,
                     Meminfo = Fields.ToDictionary(f => Snake(f), f => mi[f]),
                     Reclaim = reclaim,
                     Files = occ?.Files.Select(FincoreCommand.ToJson).ToList() ?? [],
                     CandidatesExamined = occ?.Examined ?? 0,
                     CandidatesFailed = occ?.Failed ?? 0,
                     FileMethod = method,
+                    FilesNotListed = notListed,
                 };
                 o.WriteLine(JsonSerializer.Serialize(dto, CacheJsonContext.Default.CacheJsonDto));
                 return ExitCodes.Ok;
             }
-            o.WriteLine("Buffers and page cache (/proc/meminfo)");
+            o.WriteLine(replayed is null ? "Buffers and page cache (/proc/meminfo)"
+                : $"Buffers and page cache (/proc/meminfo recorded at {MemScope.Store.SnapshotReplay.Format(replayed.Time)})");
             foreach (var (field, what) in Explained)
                 o.WriteLine($"  {field,-16} {Mib(mi[field]),10}  {what}");
             o.WriteLine();
@@ -68,6 +77,11 @@ internal static class CacheCommand
             o.WriteLine($"  {"=> reclaimable (estimate)",-44} {Mib(reclaim.ReclaimableEstimateBytes),10}  of which not reclaimable: {Mib(reclaim.NotReclaimableBytes)} MiB");
             o.WriteLine($"  {"kernel's MemAvailable",-44} {Mib(reclaim.MemAvailableBytes),10}  free + what the kernel thinks it can reclaim, minus reserves");
             foreach (string note in reclaim.Notes) o.WriteLine($"  note: {note}");
+            if (notListed is not null)
+            {
+                o.WriteLine();
+                o.WriteLine($"Files in the page cache: not listed ({notListed}; run 'memscope cache' live for the files cached now)");
+            }
             if (occ is not null)
             {
                 o.WriteLine();
@@ -106,7 +120,7 @@ internal static class CacheCommand
 
     private static string Snake(string field) => field.Replace("(", "_").Replace(")", "").ToLowerInvariant() + "_bytes";
 
-    internal static CacheReclaimJson Reclaim(Meminfo mi, ProcFs proc)
+    internal static CacheReclaimJson Reclaim(Meminfo mi)
     {
         var notes = new List<string>();
         ulong? buffers = mi.Buffers, cached = mi.Cached, shmem = mi.Shmem, dirty = mi.Dirty, wb = mi.Writeback, unev = mi.Unevictable,

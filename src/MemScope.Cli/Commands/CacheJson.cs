@@ -90,6 +90,9 @@ internal sealed record CacheJsonDto
     public required int CandidatesExamined { get; init; }
     public required int CandidatesFailed { get; init; }
     public required string FileMethod { get; init; }
+    /// <summary>Replay only: why <see cref="Files"/> is empty (a recording keeps meminfo, not file residency).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? FilesNotListed { get; init; }
 }
 
 internal sealed record CacheReclaimJson

@@ -37,6 +37,7 @@ internal static class PsCommand
         var csv = new Option<bool>("--csv") { Description = "CSV, sizes in bytes" };
         var explain = new Option<bool>("--explain") { Description = "print what each column means" };
         foreach (Option o in new Option[] { sort, top, pids, users, by, columns, pss, noPss, human, wide, kernel, json, csv, explain }) cmd.Options.Add(o);
+        SnapshotSource history = SnapshotSource.Add(cmd);
 
         cmd.SetAction(parse =>
         {
@@ -75,21 +76,39 @@ internal static class PsCommand
             if (parse.GetValue(noPss) && SmapsColumns.Contains(sortColumn.Id))
                 throw new CliException(ExitCodes.Usage, $"ps: --sort {sortColumn.Id} needs smaps_rollup, which --no-pss turns off");
 
-            ProcFs proc = GlobalOptions.OpenProc(parse);
-            var collector = new SnapshotCollector(proc, GlobalOptions.OpenSys(parse));
-            Snapshot snap = collector.Collect(new CollectOptions
+            // --db/--at: the process table recorded then (memscope record), never the live /proc. The recorder read
+            // smaps_rollup for its top N by RSS only: the others' PSS/USS/SwapPss are unknown ("-"), not zero.
+            Snapshot snap;
+            Replayed? replayed = null;
+            if (history.IsReplay(parse))
             {
-                Processes = true,
-                Detail = wantSmaps ? ProcessDetail.WithSmapsRollup : ProcessDetail.Cheap,
-                Pids = pidSet,
-            });
+                DateTimeOffset at = history.Time(parse);
+                using MemScope.Store.SnapshotReplay replay = history.Open(parse);
+                MemScope.Store.SampleInfo info = replay.Find(at);
+                snap = replay.Store.Read(info.Id, processes: true);
+                replayed = new Replayed(replay.Store.RecordedTopN(info.Id));
+                if (pidSet is not null) snap = snap with { Processes = snap.Processes.Where(p => pidSet.Contains(p.Pid)).ToList() };
+                wantSmaps = true;
+            }
+            else
+            {
+                ProcFs proc = GlobalOptions.OpenProc(parse);
+                var collector = new SnapshotCollector(proc, GlobalOptions.OpenSys(parse));
+                snap = collector.Collect(new CollectOptions
+                {
+                    Processes = true,
+                    Detail = wantSmaps ? ProcessDetail.WithSmapsRollup : ProcessDetail.Cheap,
+                    Pids = pidSet,
+                });
+            }
             if (pidSet is not null)
             {
                 var missing = pidSet.Where(p => snap.Processes.All(x => x.Pid != p)).Order().ToList();
+                string when = replayed is null ? "" : $" in the sample recorded at {MemScope.Store.SnapshotReplay.Format(snap.Time)}";
                 if (missing.Count > 0)
                     throw new CliException(ExitCodes.NotFound, missing.Count == 1
-                        ? $"ps: no process with PID {missing[0]}"
-                        : $"ps: no processes with PIDs {string.Join(", ", missing)}");
+                        ? $"ps: no process with PID {missing[0]}{when}"
+                        : $"ps: no processes with PIDs {string.Join(", ", missing)}{when}");
             }
 
             ulong? memTotal = snap.System.Meminfo.MemTotal;
@@ -107,25 +126,25 @@ internal static class PsCommand
                 List<PsGroup> groups = Group(rows, groupBy, memTotal);
                 groups = SortGroups(groups, sortColumn.Id).ToList();
                 if (topN is int g) groups = groups.Take(g).ToList();
-                if (asJson) output.Write(JsonSerializer.Serialize(PsJson.Groups(groups, groupBy, snap, wantSmaps, smapsDenied), PsJsonContext.Relaxed.PsGroupsJson) + "\n");
+                if (asJson) output.Write(JsonSerializer.Serialize(PsJson.Groups(groups, groupBy, snap, wantSmaps, smapsDenied) with { PssRecordedForTopN = replayed?.TopN ?? NotReplayed(replayed) }, PsJsonContext.Relaxed.PsGroupsJson) + "\n");
                 else if (asCsv) output.Write(PsRenderer.CsvGroups(groups, groupBy));
                 else
                 {
                     output.Write(PsRenderer.RenderGroups(groups, groupBy, parse.GetValue(human)));
-                    WriteFooter(output, rows.Count, snap, wantSmaps, isRoot, smapsDenied, groups.Sum(x => x.UnknownPss) > 0);
+                    WriteFooter(output, rows.Count, snap, wantSmaps, isRoot, smapsDenied, groups.Sum(x => x.UnknownPss) > 0, replayed);
                 }
                 return ExitCodes.Ok;
             }
 
             rows = Sort(rows, sortColumn).ToList();
             if (topN is int n) rows = rows.Take(n).ToList();
-            if (asJson) output.Write(JsonSerializer.Serialize(PsJson.Table(rows, snap, wantSmaps, smapsDenied), PsJsonContext.Relaxed.PsTableJson) + "\n");
+            if (asJson) output.Write(JsonSerializer.Serialize(PsJson.Table(rows, snap, wantSmaps, smapsDenied) with { PssRecordedForTopN = replayed?.TopN ?? NotReplayed(replayed) }, PsJsonContext.Relaxed.PsTableJson) + "\n");
             else if (asCsv) output.Write(PsRenderer.Csv(rows, cols));
             else
             {
                 int? width = parse.GetValue(wide) ? null : TerminalWidth();
                 output.Write(PsRenderer.RenderTable(rows, cols, parse.GetValue(human), width));
-                WriteFooter(output, rows.Count, snap, wantSmaps, isRoot, rows.Count(r => r.P.SmapsDenied || r.P.SmapsUnavailable), false);
+                WriteFooter(output, rows.Count, snap, wantSmaps, isRoot, rows.Count(r => r.P.SmapsDenied || r.P.SmapsUnavailable), false, replayed);
             }
             return ExitCodes.Ok;
         });
@@ -139,10 +158,24 @@ internal static class PsCommand
         catch (IOException) { return null; }
     }
 
-    private static void WriteFooter(TextWriter o, int shown, Snapshot snap, bool smapsRead, bool isRoot, int smapsDenied, bool groupsHide)
+    /// <summary>A table replayed from a recording: how many processes got smaps_rollup per sample (null: not recorded).</summary>
+    private sealed record Replayed(int? TopN);
+
+    /// <summary>JSON's pss_recorded_for_top_n: absent live, 0 when a replayed sample recorded no PSS at all.</summary>
+    private static int? NotReplayed(Replayed? r) => r is null ? null : 0;
+
+    private static void WriteFooter(TextWriter o, int shown, Snapshot snap, bool smapsRead, bool isRoot, int smapsDenied, bool groupsHide, Replayed? replayed)
     {
         var parts = new List<string> { $"{shown} processes" };
-        if (!smapsRead) parts.Add(isRoot ? "PSS/USS not read (--no-pss)" : "PSS/USS not read: run as root or pass --pss");
+        if (replayed is not null)
+        {
+            parts.Add($"recorded at {MemScope.Store.SnapshotReplay.Format(snap.Time)}");
+            parts.Add(replayed.TopN is int n and > 0
+                ? $"PSS/USS/SWAPPSS were recorded for the top {n} by RSS only ('-' for the others)"
+                : "PSS/USS/SWAPPSS were not recorded ('-')");
+            if (smapsDenied > 0) parts.Add($"{smapsDenied} of those had smaps_rollup denied when recorded");
+        }
+        else if (!smapsRead) parts.Add(isRoot ? "PSS/USS not read (--no-pss)" : "PSS/USS not read: run as root or pass --pss");
         else if (smapsDenied > 0) parts.Add($"PSS/USS unknown for {smapsDenied} of them (smaps_rollup: permission denied, or absent before Linux 4.14)");
         if (groupsHide) parts.Add("'*': the group's PSS/USS sum leaves those out");
         if (snap.ProcessesDenied > 0) parts.Add($"{snap.ProcessesDenied} more could not be read at all (permission denied)");
@@ -243,6 +276,9 @@ internal sealed record PsTableJson
     public int ProcessesSmapsDenied { get; init; }
     public int ProcessesDenied { get; init; }
     public int ProcessesGone { get; init; }
+    /// <summary>Replay only: the recorder read PSS/USS/SwapPss for this many processes (largest RSS); the others' are null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? PssRecordedForTopN { get; init; }
     public required List<PsProcessJson> Processes { get; init; }
 }
 
@@ -268,6 +304,9 @@ internal sealed record PsGroupsJson
     public bool PssRead { get; init; }
     public int ProcessesSmapsDenied { get; init; }
     public int ProcessesDenied { get; init; }
+    /// <summary>Replay only: the recorder read PSS/USS/SwapPss for this many processes (largest RSS); groups sum those.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? PssRecordedForTopN { get; init; }
     public required List<PsGroupJson> Groups { get; init; }
 }
 

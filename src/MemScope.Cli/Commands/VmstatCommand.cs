@@ -30,6 +30,11 @@ internal static class VmstatCommand
         cmd.Arguments.Add(delayArg);
         cmd.Arguments.Add(countArg);
         foreach (Option o in new Option[] { active, oneHeader, stats, forks, unit, wide, timestamp, noFirst, json, explain }) cmd.Options.Add(o);
+        SnapshotSource history = SnapshotSource.Add(cmd);
+        var from = new Option<string?>("--from") { Description = "with --db: print the recorded series from T1 (default: the first sample)", HelpName = "T1" };
+        var to = new Option<string?>("--to") { Description = "with --db: print the recorded series up to T2 (default: the last sample)", HelpName = "T2" };
+        cmd.Options.Add(from);
+        cmd.Options.Add(to);
 
         cmd.SetAction(async (parse, ct) =>
         {
@@ -47,6 +52,17 @@ internal static class VmstatCommand
                 };
                 if (dataUnit == 0) throw new CliException(ExitCodes.Usage, "vmstat: -S requires k, K, m or M (default is KiB)");
                 options = options with { DataUnit = dataUnit, UnitLetter = u[0].ToString() };
+            }
+
+            bool series = parse.GetValue(from) is not null || parse.GetValue(to) is not null;
+            if (series || history.IsReplay(parse))
+            {
+                if (parse.GetValue(delayArg) is not null || parse.GetValue(countArg) is not null)
+                    throw new CliException(ExitCodes.Usage, "vmstat: delay and count sample the live system; with --db/--at/--from/--to the recording sets the times (drop them)");
+                int code = VmstatReplay.Run(parse, history, parse.GetValue(from), parse.GetValue(to), options,
+                    new VmstatReplay.Flags(parse.GetValue(stats), parse.GetValue(forks), parse.GetValue(noFirst), parse.GetValue(oneHeader), parse.GetValue(json)));
+                WriteExplain();
+                return code;
             }
 
             int delay = 1;
@@ -118,14 +134,17 @@ internal static class VmstatCommand
             {
                 return ExitCodes.Ok;
             }
-            if (parse.GetValue(explain) && !asJson)
+            WriteExplain();
+            return ExitCodes.Ok;
+
+            void WriteExplain()
             {
+                if (!parse.GetValue(explain) || parse.GetValue(json) || parse.GetValue(stats) || parse.GetValue(forks)) return;
                 string[] memory = options.Active ? ["vmstat.swpd", "vmstat.free", "vmstat.inact", "vmstat.active"] : ["vmstat.swpd", "vmstat.free", "vmstat.buff", "vmstat.cache"];
                 string[] cpu = options.Wide ? ["vmstat.us", "vmstat.sy", "vmstat.id", "vmstat.wa", "vmstat.st", "vmstat.gu"] : ["vmstat.us", "vmstat.sy", "vmstat.id", "vmstat.wa", "vmstat.st"];
-                ExplainFooter.Write(output, GlobalOptions.LanguageOf(parse),
+                ExplainFooter.Write(parse.InvocationConfiguration.Output, GlobalOptions.LanguageOf(parse),
                     ["vmstat.r", "vmstat.b", .. memory, "vmstat.si", "vmstat.so", "vmstat.bi", "vmstat.bo", "vmstat.in", "vmstat.cs", .. cpu]);
             }
-            return ExitCodes.Ok;
 
             void Emit(VmstatSample? before, VmstatSample now)
             {
@@ -209,7 +228,7 @@ internal static class VmstatJson
     {
         var m = now.Meminfo;
         var s = now.Stat;
-        ulong page = (ulong)Environment.SystemPageSize;
+        ulong page = (ulong)now.PageSize;
         ulong? swapUsed = m.SwapTotal is ulong st && m.SwapFree is ulong sf ? (sf < st ? st - sf : 0) : null;
         double? seconds;
         Func<ulong?, ulong?, double?> rate;

@@ -17,6 +17,21 @@ internal sealed record VmstatSample(Meminfo Meminfo, ProcStat Stat, Vmstat Vmsta
         return new VmstatSample(mem, stat, vm, System.Diagnostics.Stopwatch.GetTimestamp() / (double)System.Diagnostics.Stopwatch.Frequency,
             DateTimeOffset.Now, proc.TryReadUptimeSeconds());
     }
+
+    /// <summary>Bytes per page of the machine the figures come from (a recording keeps its own).</summary>
+    public int PageSize { get; init; } = Environment.SystemPageSize;
+
+    /// <summary>
+    /// The same three files as recorded in a snapshot (memscope record). Null when the sample lacks /proc/stat or
+    /// /proc/vmstat. The monotonic clock is the recorded one, else the wall clock.
+    /// </summary>
+    public static VmstatSample? FromSnapshot(Snapshot s) =>
+        s.System.Stat is ProcStat stat && s.System.Vmstat is Vmstat vm
+            ? new VmstatSample(s.System.Meminfo, stat, vm, s.MonotonicSeconds ?? s.Time.ToUnixTimeMilliseconds() / 1000.0, s.Time, s.System.UptimeSeconds)
+            {
+                PageSize = s.PageSize,
+            }
+            : null;
 }
 
 /// <summary>vmstat's options, as procps-ng 4.0.2 names them.</summary>
@@ -39,7 +54,6 @@ internal sealed record VmstatOptions
 internal static class VmstatRenderer
 {
     public const int Hz = 100;
-    private static readonly ulong KbPerPage = (ulong)Environment.SystemPageSize / 1024;
 
     private const string Header = "procs -----------memory---------- ---swap-- -----io---- -system-- ------cpu-----";
     private const string WideHeader = "--procs-- -----------------------memory---------------------- ---swap-- -----io---- -system-- ----------cpu----------";
@@ -61,8 +75,16 @@ internal static class VmstatRenderer
     }
 
     /// <summary>The procps values of one line: since boot when <paramref name="previous"/> is null.</summary>
-    public static string?[] Values(VmstatSample? previous, VmstatSample current, int delaySeconds, VmstatOptions o, ref int idleDebt)
+    public static string?[] Values(VmstatSample? previous, VmstatSample current, int delaySeconds, VmstatOptions o, ref int idleDebt) =>
+        Values(previous, current, (double)delaySeconds, o, ref idleDebt);
+
+    /// <summary>
+    /// As above over an interval of <paramref name="seconds"/>: a whole number of seconds divides as procps does
+    /// ((delta + sleep/2) / sleep); any other interval (a recording's measured one) rounds delta/seconds half up.
+    /// </summary>
+    public static string?[] Values(VmstatSample? previous, VmstatSample current, double seconds, VmstatOptions o, ref int idleDebt)
     {
+        ulong kbPerPage = (ulong)current.PageSize / 1024;
         Meminfo m = current.Meminfo;
         ProcStat s = current.Stat;
         string?[] v = new string?[18];
@@ -86,8 +108,8 @@ internal static class VmstatRenderer
             ulong half = div / 2;
             use = use >= gue ? use - gue : 0;
             Vmstat vm = current.Vmstat;
-            v[6] = vm["pswpin"] is ulong pin ? U32((ProcpsFormat.UnitConvert(pin * KbPerPage, o.DataUnit) * Hz + half) / div) : null;
-            v[7] = vm["pswpout"] is ulong pout ? U32((ProcpsFormat.UnitConvert(pout * KbPerPage, o.DataUnit) * Hz + half) / div) : null;
+            v[6] = vm["pswpin"] is ulong pin ? U32((ProcpsFormat.UnitConvert(pin * kbPerPage, o.DataUnit) * Hz + half) / div) : null;
+            v[7] = vm["pswpout"] is ulong pout ? U32((ProcpsFormat.UnitConvert(pout * kbPerPage, o.DataUnit) * Hz + half) / div) : null;
             v[8] = vm["pgpgin"] is ulong bi ? U32((bi * Hz + half) / div) : null;
             v[9] = vm["pgpgout"] is ulong bo ? U32((bo * Hz + half) / div) : null;
             v[10] = s.InterruptsTotal is ulong intr ? U32((intr * Hz + half) / div) : null;
@@ -113,14 +135,17 @@ internal static class VmstatRenderer
             if (div == 0) { div = 1; idl = 1; }
             ulong half = div / 2;
             use = use >= gue ? use - gue : 0;
-            ulong sleep = (ulong)delaySeconds, sleepHalf = sleep / 2;
+            bool whole = seconds >= 1 && seconds == Math.Floor(seconds) && seconds <= uint.MaxValue;
+            ulong sleep = whole ? (ulong)seconds : 1, sleepHalf = sleep / 2;
+            ulong PerSec(ulong delta) => whole ? unchecked(delta + sleepHalf) / sleep
+                : seconds > 0 ? (ulong)Math.Min(Math.Floor(delta / seconds + 0.5), ulong.MaxValue) : 0;
             Vmstat va = previous.Vmstat, vb = current.Vmstat;
-            v[6] = Delta(va["pswpin"], vb["pswpin"]) is ulong pin ? U32((ProcpsFormat.UnitConvert(unchecked(pin * KbPerPage), o.DataUnit) + sleepHalf) / sleep) : null;
-            v[7] = Delta(va["pswpout"], vb["pswpout"]) is ulong pout ? U32((ProcpsFormat.UnitConvert(unchecked(pout * KbPerPage), o.DataUnit) + sleepHalf) / sleep) : null;
-            v[8] = Delta(va["pgpgin"], vb["pgpgin"]) is ulong bi ? U32((bi + sleepHalf) / sleep) : null;
-            v[9] = Delta(va["pgpgout"], vb["pgpgout"]) is ulong bo ? U32((bo + sleepHalf) / sleep) : null;
-            v[10] = Delta(previous.Stat.InterruptsTotal, s.InterruptsTotal) is ulong intr ? U32(unchecked((ulong)(int)intr + sleepHalf) / sleep) : null;
-            v[11] = Delta(previous.Stat.ContextSwitches, s.ContextSwitches) is ulong cs ? U32(unchecked((ulong)(int)cs + sleepHalf) / sleep) : null;
+            v[6] = Delta(va["pswpin"], vb["pswpin"]) is ulong pin ? U32(PerSec(ProcpsFormat.UnitConvert(unchecked(pin * kbPerPage), o.DataUnit))) : null;
+            v[7] = Delta(va["pswpout"], vb["pswpout"]) is ulong pout ? U32(PerSec(ProcpsFormat.UnitConvert(unchecked(pout * kbPerPage), o.DataUnit))) : null;
+            v[8] = Delta(va["pgpgin"], vb["pgpgin"]) is ulong bi ? U32(PerSec(bi)) : null;
+            v[9] = Delta(va["pgpgout"], vb["pgpgout"]) is ulong bo ? U32(PerSec(bo)) : null;
+            v[10] = Delta(previous.Stat.InterruptsTotal, s.InterruptsTotal) is ulong intr ? U32(PerSec(unchecked((ulong)(int)intr))) : null;
+            v[11] = Delta(previous.Stat.ContextSwitches, s.ContextSwitches) is ulong cs ? U32(PerSec(unchecked((ulong)(int)cs))) : null;
             v[12] = U32(unchecked((ulong)(100 * use) + half) / div);
             v[13] = U32(unchecked((ulong)(100 * sys) + half) / div);
             v[14] = U32(unchecked((ulong)(100 * idl) + half) / div);

@@ -698,6 +698,15 @@ public sealed class HistoryStore : IDisposable
         };
     }
 
+    /// <summary>How many processes (largest RSS first) got smaps_rollup in this sample; null when not recorded.</summary>
+    public int? RecordedTopN(long sampleId) => Guard(() =>
+    {
+        using var cmd = _conn.CreateCommand();
+        cmd.CommandText = "SELECT top_n FROM samples WHERE id = $id";
+        cmd.Parameters.AddWithValue("$id", sampleId);
+        return cmd.ExecuteScalar() is long n ? (int?)n : null;
+    });
+
     /// <summary>One process's RSS/PSS/swap at one sample: the rows reports aggregate without rebuilding whole snapshots.</summary>
     public readonly record struct ProcessPoint(long SampleId, long IdentId, int Pid, string Comm, string CommandLine, ulong Rss, ulong? Pss, ulong? Swap);
 
