@@ -90,14 +90,14 @@ public static class HugepagesCommand
 
 public sealed record HugepagesReport
 {
-    public List<HugePagePoolJson> Pools { get; init; } = [];
+    public List<HugePagePool> Pools { get; init; } = [];
     public ThpJson? Thp { get; init; }
     public ulong? AnonHugePagesBytes { get; init; }
     public ulong? ShmemHugePagesBytes { get; init; }
     public ulong? FileHugePagesBytes { get; init; }
     public ulong? HugetlbBytes { get; init; }
     public ulong? DefaultHugePageSizeBytes { get; init; }
-    public List<HugePageUserJson> TopProcesses { get; init; } = [];
+    public List<HugePageUser> TopProcesses { get; init; } = [];
     public int ProcessesUnreadable { get; init; }
     public List<string> Findings { get; init; } = [];
 
@@ -111,7 +111,7 @@ public sealed record HugepagesReport
         var users = top > 0 ? HugePageUsage.Users(proc, out skipped) : [];
         return new HugepagesReport
         {
-            Pools = system.Concat(nodes).Select(HugePagePoolJson.From).ToList(),
+            Pools = system.Concat(nodes).ToList(),
             Thp = thp is null ? null : new ThpJson
             {
                 Enabled = thp.Enabled?.Active, EnabledChoices = thp.Enabled?.ToString() ?? "", Defrag = thp.Defrag?.Active,
@@ -124,33 +124,11 @@ public sealed record HugepagesReport
             FileHugePagesBytes = m.FileHugePages,
             HugetlbBytes = m.Hugetlb,
             DefaultHugePageSizeBytes = m.HugepagesizeBytes,
-            TopProcesses = users.Where(u => u.AnonHugePagesBytes > 0 || u.HugetlbBytes > 0).Take(top)
-                .Select(u => new HugePageUserJson { Pid = u.Pid, Comm = u.Comm, AnonHugePagesBytes = u.AnonHugePagesBytes, HugetlbBytes = u.HugetlbBytes, RssBytes = u.RssBytes })
-                .ToList(),
+            TopProcesses = users.Where(u => u.AnonHugePagesBytes > 0 || u.HugetlbBytes > 0).Take(top).ToList(),
             ProcessesUnreadable = skipped,
             Findings = HugePageUsage.Findings(system, b => HumanSize.Format(b)),
         };
     }
-}
-
-public sealed record HugePagePoolJson
-{
-    public ulong PageSizeBytes { get; init; }
-    public int? Node { get; init; }
-    public ulong? Total { get; init; }
-    public ulong? Free { get; init; }
-    public ulong? Reserved { get; init; }
-    public ulong? Surplus { get; init; }
-    public ulong? Overcommit { get; init; }
-    public ulong? InUse { get; init; }
-    public ulong? Idle { get; init; }
-    public ulong? PinnedBytes { get; init; }
-
-    public static HugePagePoolJson From(HugePagePool p) => new()
-    {
-        PageSizeBytes = p.PageSizeBytes, Node = p.Node, Total = p.Total, Free = p.Free, Reserved = p.Reserved, Surplus = p.Surplus,
-        Overcommit = p.Overcommit, InUse = p.InUse, Idle = p.Idle, PinnedBytes = p.PinnedBytes,
-    };
 }
 
 public sealed record ThpJson
@@ -169,15 +147,6 @@ public sealed record ThpSizeJson
 {
     public ulong SizeBytes { get; init; }
     public string? Enabled { get; init; }
-}
-
-public sealed record HugePageUserJson
-{
-    public int Pid { get; init; }
-    public string Comm { get; init; } = "";
-    public ulong? AnonHugePagesBytes { get; init; }
-    public ulong? HugetlbBytes { get; init; }
-    public ulong? RssBytes { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]

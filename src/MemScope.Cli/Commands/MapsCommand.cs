@@ -305,7 +305,8 @@ public sealed record MapsJson
     public int StackPointersKnown { get; init; }
     public ulong VirtBytes { get; init; }
     public SmapsFields Totals { get; init; } = new();
-    public List<MapsGroupJson> Groups { get; init; } = [];
+    /// <summary>The model's groups as they are; Segment and Kind are written by name (<see cref="SegmentNameConverter"/>).</summary>
+    public IReadOnlyList<MappingGroup> Groups { get; init; } = [];
     public List<MapsMappingJson> Mappings { get; init; } = [];
 
     public static MapsJson From(AddressSpaceSnapshot s) => new()
@@ -320,12 +321,7 @@ public sealed record MapsJson
         StackPointersKnown = s.StackPointersKnown,
         VirtBytes = (ulong)s.Mappings.Sum(c => (decimal)c.Mapping.SizeBytes),
         Totals = s.Totals,
-        Groups = s.Groups.Select(g => new MapsGroupJson
-        {
-            Segment = AddressSpace.SegmentName(g.Segment), Kind = AddressSpace.KindName(g.Kind), Name = g.Name, Maps = g.Maps,
-            Instances = g.Instances, Start = g.Start, VirtBytes = g.VirtBytes, RssBytes = g.RssBytes, PssBytes = g.PssBytes,
-            PrivateDirtyBytes = g.PrivateDirtyBytes, SwapBytes = g.SwapBytes, Heuristic = g.Heuristic,
-        }).ToList(),
+        Groups = s.Groups,
         Mappings = s.Mappings.Select(c => new MapsMappingJson
         {
             Start = c.Mapping.Start, End = c.Mapping.End, Perms = c.Mapping.Perms, Offset = c.Mapping.Offset,
@@ -334,22 +330,6 @@ public sealed record MapsJson
             Group = c.Group, Heuristic = c.Heuristic, Rule = c.Rule, Fields = c.Fields, VmFlags = c.Smaps.VmFlags,
         }).ToList(),
     };
-}
-
-public sealed record MapsGroupJson
-{
-    public string Segment { get; init; } = "";
-    public string Kind { get; init; } = "";
-    public string Name { get; init; } = "";
-    public int Maps { get; init; }
-    public int? Instances { get; init; }
-    public ulong Start { get; init; }
-    public ulong VirtBytes { get; init; }
-    public ulong? RssBytes { get; init; }
-    public ulong? PssBytes { get; init; }
-    public ulong? PrivateDirtyBytes { get; init; }
-    public ulong? SwapBytes { get; init; }
-    public bool Heuristic { get; init; }
 }
 
 public sealed record MapsMappingJson
@@ -371,6 +351,21 @@ public sealed record MapsMappingJson
     public IReadOnlyList<string>? VmFlags { get; init; }
 }
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true,
+    Converters = new[] { typeof(SegmentNameConverter), typeof(MappingKindNameConverter) })]
 [JsonSerializable(typeof(MapsJson))]
 internal partial class MapsJsonContext : JsonSerializerContext;
+
+/// <summary>Writes a <see cref="Segment"/> as the tables name it ("code", "mmap"...): <see cref="AddressSpace.SegmentName"/>.</summary>
+internal sealed class SegmentNameConverter : JsonConverter<Segment>
+{
+    public override Segment Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => throw new NotSupportedException("maps JSON is output only");
+    public override void Write(Utf8JsonWriter writer, Segment value, JsonSerializerOptions options) => writer.WriteStringValue(AddressSpace.SegmentName(value));
+}
+
+/// <summary>Writes a <see cref="MappingKind"/> as the tables name it ("shared library"...): <see cref="AddressSpace.KindName"/>.</summary>
+internal sealed class MappingKindNameConverter : JsonConverter<MappingKind>
+{
+    public override MappingKind Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => throw new NotSupportedException("maps JSON is output only");
+    public override void Write(Utf8JsonWriter writer, MappingKind value, JsonSerializerOptions options) => writer.WriteStringValue(AddressSpace.KindName(value));
+}

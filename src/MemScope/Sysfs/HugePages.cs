@@ -24,12 +24,13 @@ public sealed record HugePagePool
     /// <summary>nr_overcommit_hugepages (system pool only).</summary>
     public ulong? Overcommit { get; init; }
 
-    /// <summary>RAM the pool holds whatever it is used for: Total × page size.</summary>
-    public ulong? PinnedBytes => Total * PageSizeBytes;
     /// <summary>Pages faulted into some mapping: Total − Free.</summary>
     public ulong? InUse => Total is ulong t && Free is ulong f && t >= f ? t - f : null;
     /// <summary>Free pages nobody has even reserved: Free − Reserved (Free alone when Reserved is unknown).</summary>
     public ulong? Idle => Free is ulong f ? (Reserved is ulong r && f >= r ? f - r : f) : null;
+    /// <summary>RAM the pool holds whatever it is used for: Total × page size.
+    /// (Declared last: `hugepages --json` serialises this record and prints pinned_bytes after in_use and idle.)</summary>
+    public ulong? PinnedBytes => Total * PageSizeBytes;
 }
 
 /// <summary>Reads the hugetlbfs pools, system-wide and per NUMA node.</summary>
