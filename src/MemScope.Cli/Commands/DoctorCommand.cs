@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Serialization;
 using MemScope.Analysis.Doctor;
+using MemScope.Store;
 
 namespace MemScope.Cli.Commands;
 
@@ -14,16 +15,35 @@ public static class DoctorCommand
         var json = new Option<bool>("--json") { Description = "Findings as JSON" };
         var markdown = new Option<bool>("--markdown") { Description = "Findings as Markdown, for tickets" };
         var all = new Option<bool>("--all") { Description = "Also list skipped rules and info findings in full" };
-        var cmd = new Command("doctor", "Diagnose memory: picture, trend and specialised checks; names the cause with its evidence and the next step");
+        var cmd = new Command("doctor", "Diagnose memory: picture, trend and specialised checks; names the cause with its evidence and the next step. " +
+            "With --db/--at it examines a recording instead: the samples in [TIME - duration, TIME] (default duration 5m), no live reads");
         foreach (Option o in new Option[] { duration, interval, json, markdown, all }) cmd.Options.Add(o);
+        SnapshotSource source = SnapshotSource.Add(cmd);
         cmd.SetAction(async (parse, ct) =>
         {
-            TimeSpan window = Durations.Parse(parse.GetValue(duration)!, "--duration", allowZero: true);
+            bool replay = source.IsReplay(parse);
+            // Over a recording the window defaults to 5 minutes (a recorder samples every few seconds).
+            string durationText = replay && parse.GetResult(duration) is null or { Implicit: true } ? "5m" : parse.GetValue(duration)!;
+            TimeSpan window = Durations.Parse(durationText, "--duration", allowZero: true);
             TimeSpan step = Durations.Parse(parse.GetValue(interval)!, "--interval");
-            if (window > TimeSpan.FromHours(1)) throw new CliException(ExitCodes.Usage, "--duration: at most 1h");
+            if (!replay && window > TimeSpan.FromHours(1)) throw new CliException(ExitCodes.Usage, "--duration: at most 1h");
+            if (replay && window > TimeSpan.FromDays(7)) throw new CliException(ExitCodes.Usage, "--duration: at most 7d over a recording");
             string lang = GlobalOptions.LanguageOf(parse);
-            var sampler = new DoctorSampler(GlobalOptions.OpenProc(parse), GlobalOptions.OpenSys(parse));
-            DoctorContext context = await sampler.SampleAsync(window, step, lang, ct, DoctorSources.Enrich(parse));
+            DoctorContext context;
+            if (replay)
+            {
+                // Never touches the live /proc or /sys: everything comes from the recording.
+                using SnapshotReplay recording = source.Open(parse);
+                DateTimeOffset at = parse.GetValue(source.At) is null && recording.Store.Extent() is var (_, lastSample, _)
+                    ? lastSample.Time
+                    : source.Time(parse);
+                context = DoctorReplay.Build(recording, at, window, lang);
+            }
+            else
+            {
+                var sampler = new DoctorSampler(GlobalOptions.OpenProc(parse), GlobalOptions.OpenSys(parse));
+                context = await sampler.SampleAsync(window, step, lang, ct, DoctorSources.Enrich(parse));
+            }
             DoctorReport report = Doctor.Examine(context);
             TextWriter output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
@@ -51,7 +71,13 @@ public sealed record DoctorJson(DateTimeOffset Time, double WindowSeconds, int S
             f.Evidence.Select(e => new EvidenceJson(e.Label, e.Value, e.Source)).ToList(), f.Explanation.In(lang), f.Cause?.In(lang),
             f.Next, f.Fixes.Select(x => x.In(lang)).ToList())).ToList(),
         r.Skipped.Select(s => new SkippedJson(s.Id, s.Reason)).ToList(),
-        r.HealthFigures.Select(e => new EvidenceJson(e.Label, e.Value, e.Source)).ToList());
+        r.HealthFigures.Select(e => new EvidenceJson(e.Label, e.Value, e.Source)).ToList())
+    {
+        Replay = r.Replay,
+    };
+
+    /// <summary>"replay of PATH: N samples from T1 to T2 (window ...)" when built from a recording; null live.</summary>
+    public string? Replay { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]

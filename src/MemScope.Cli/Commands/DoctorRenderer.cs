@@ -8,6 +8,7 @@ public static class DoctorRenderer
     public static void Text(TextWriter o, DoctorReport r, string lang, bool all)
     {
         bool zh = lang == "zh";
+        if (r.Replay is { } replay) o.WriteLine((zh ? "回放：" : "Replay: ") + replay[(replay.StartsWith("replay of ", StringComparison.Ordinal) ? "replay of ".Length : 0)..]);
         var shown = r.Findings.Where(f => all || f.Severity > Severity.Info || r.Findings.Count(x => x.Severity > Severity.Info) == 0).ToList();
         if (r.Healthy)
         {
@@ -47,6 +48,7 @@ public static class DoctorRenderer
         o.WriteLine($"## memscope doctor — {(r.Healthy ? "healthy" : r.Worst.ToString().ToLowerInvariant())}");
         o.WriteLine();
         o.WriteLine($"{r.Time:u}, {r.WindowSeconds:0} s window, {r.Samples} samples.");
+        if (r.Replay is { } replay) o.WriteLine($"\n{char.ToUpperInvariant(replay[0])}{replay[1..]}.");
         o.WriteLine();
         if (r.Healthy)
             foreach (Evidence e in r.HealthFigures) o.WriteLine($"- **{e.Label}**: {e.Value} (`{e.Source}`)");

@@ -61,6 +61,8 @@ internal static class RecordCommand
                 Retention = new RetentionPolicy(maxAge, maxBytes),
                 IncludeKernelThreads = parse.GetValue(kthreads),
                 MaxSamples = maxSamples,
+                // OOM kills come from the live kernel log only; a --proc-root recording (fixtures, another root) has none.
+                KmsgPath = collector.Proc.Root == "/proc" ? "/dev/kmsg" : null,
             };
             TextWriter output = parse.InvocationConfiguration.Output;
             TextWriter error = parse.InvocationConfiguration.Error;

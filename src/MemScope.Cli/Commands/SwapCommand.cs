@@ -23,11 +23,19 @@ public static class SwapCommand
         var count = new Option<int?>("--count", "-n") { Description = "With --watch: stop after this many rows" };
         var top = new Option<int>("--top") { Description = "Processes to list", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "JSON output (with --watch: one object per interval)" };
-        var cmd = new Command("swap", "Swap and reclaim: devices, si/so rates, processes holding swap, watermarks per zone, kswapd vs direct reclaim, PSI, and why");
+        var cmd = new Command("swap", "Swap and reclaim: devices, si/so rates, processes holding swap, watermarks per zone, kswapd vs direct reclaim, PSI, and why. " +
+            "With --db/--at: the same report from a recording (the sample at or before TIME and the one before it); --watch is live only");
         var explain = new Option<bool>("--explain") { Description = "explain each column under the table (--lang zh for Chinese)" };
         foreach (Option o in new Option[] { interval, watch, count, top, json, explain }) cmd.Options.Add(o);
+        SnapshotSource source = SnapshotSource.Add(cmd);
         cmd.SetAction(async (parse, ct) =>
         {
+            if (source.IsReplay(parse))
+            {
+                if (parse.GetValue(watch))
+                    throw new CliException(ExitCodes.Usage, "--watch follows the live system; with --db/--at swap shows one recorded moment (for a series use 'memscope vmstat --db PATH --from T1 --to T2')");
+                return Replay(parse, source, Math.Clamp(parse.GetValue(top), 1, 1000), parse.GetValue(json), parse.GetValue(explain));
+            }
             double seconds = parse.GetValue(interval);
             if (!(seconds > 0) || seconds > 86400) throw new CliException(ExitCodes.Usage, $"--interval {seconds}: must be between 0 and 86400 seconds");
             int? limit = parse.GetValue(count);
@@ -74,6 +82,39 @@ public static class SwapCommand
             return ExitCodes.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The report from a recording: the sample at or before --at and its predecessor, processes as recorded (VmSwap for
+    /// all, SwapPss where smaps_rollup was recorded, else unknown), the sysctls in effect then. Reads nothing live.
+    /// </summary>
+    private static int Replay(ParseResult parse, SnapshotSource source, int topN, bool asJson, bool explain)
+    {
+        TextWriter output = parse.InvocationConfiguration.Output;
+        DateTimeOffset at = source.Time(parse);
+        using MemScope.Store.SnapshotReplay replay = source.Open(parse);
+        if (replay.PairAt(at, processes: true) is not var (a, b))
+            throw new CliException(ExitCodes.NotFound,
+                $"swap needs two samples for rates; {MemScope.Store.SnapshotReplay.Format(replay.Find(at).Time)} is the first sample of {replay.Store.Path} ({replay.Describe()})");
+        string missing = b.System.Zoneinfo is null ? "; zoneinfo, swap devices and sysctls are not in this recording (older schema)" : "";
+        SwapReport report = SwapAnalysis.Build(a, b, b.System.SysVm, [], [], _ => null, topN) with
+        {
+            Replay = $"replay of {replay.Store.Path} at {MemScope.Store.SnapshotReplay.Format(b.Time)} (rates over the {Snapshot.Elapsed(a, b):0.0} s since the sample of {a.Time.ToLocalTime():HH:mm:ss}); " +
+                     $"SWAP PSS only where smaps_rollup was recorded (top processes by RSS), memory cgroups not recorded{missing}",
+        };
+        if (asJson)
+        {
+            output.WriteLine(System.Text.Json.JsonSerializer.Serialize(report, SwapJsonContext.Default.SwapReport));
+            return ExitCodes.Ok;
+        }
+        output.WriteLine("Replay: " + report.Replay["replay of ".Length..]);
+        output.WriteLine();
+        Render(output, report);
+        if (explain)
+            ExplainFooter.Write(output, GlobalOptions.LanguageOf(parse), "free.swap", "vmstat.si", "vmstat.so", "process.swap", "smaps.SwapPss",
+                "vm.swappiness", "vm.min_free_kbytes", "vm.watermark_scale_factor", "vm.zone_reclaim_mode", "vm.vfs_cache_pressure",
+                "zone.free", "zone.watermarks", "meminfo.Active(anon)", "meminfo.Inactive(file)", "reclaim.pgscan", "psi.some", "psi.full");
+        return ExitCodes.Ok;
     }
 
     /// <summary>Reads smaps_rollup (SwapPss) for the processes holding most swap by VmSwap only: it is costly for everyone.</summary>

@@ -58,6 +58,8 @@ public sealed record SwapReport
     public Pressure? MemoryPressure { get; init; }
     public IReadOnlyList<SwapProcess> Processes { get; init; } = [];
     public IReadOnlyList<SwapCgroup> Cgroups { get; init; } = [];
+    /// <summary>Set when built from a recording: "replay of PATH at T (sample at T1, previous at T0)"; null live.</summary>
+    public string? Replay { get; init; }
     /// <summary>Evidence-based sentences: why swap is moving (or not) right now.</summary>
     public IReadOnlyList<string> Explanation { get; init; } = [];
 }

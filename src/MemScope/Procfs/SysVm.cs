@@ -14,6 +14,10 @@ public sealed class SysVm
         _texts = texts;
     }
 
+    /// <summary>Rebuilds a reading from stored values (a recording's replay); the dictionaries are copied.</summary>
+    public static SysVm FromValues(IEnumerable<KeyValuePair<string, long[]>> values, IEnumerable<KeyValuePair<string, string>> texts) =>
+        new(new Dictionary<string, long[]>(values, StringComparer.Ordinal), new Dictionary<string, string>(texts, StringComparer.Ordinal));
+
     /// <summary>Every numeric sysctl (one or more integers each).</summary>
     public IReadOnlyDictionary<string, long[]> All => _values;
     /// <summary>Sysctls whose value is not numeric (numa_zonelist_order "Node"), trimmed.</summary>

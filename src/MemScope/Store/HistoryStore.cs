@@ -20,7 +20,7 @@ public sealed record RetentionPolicy(TimeSpan? MaxAge, long? MaxBytes)
 /// the live views use, so rates (<see cref="Rates.Between"/>) and every view work on history unchanged.
 /// Not thread-safe: one instance per thread.
 /// </summary>
-public sealed class HistoryStore : IDisposable
+public sealed partial class HistoryStore : IDisposable
 {
     private readonly SqliteConnection _conn;
     private readonly Dictionary<(string Source, string Name), long> _keyIds = new();
@@ -32,12 +32,15 @@ public sealed class HistoryStore : IDisposable
 
     public string Path { get; }
     public bool Writable { get; }
+    /// <summary>The file's schema version (a reader of an older recording sees what that version stored; newer sources are null).</summary>
+    public int SchemaVersion { get; }
 
-    private HistoryStore(string path, SqliteConnection conn, bool writable)
+    private HistoryStore(string path, SqliteConnection conn, bool writable, int schemaVersion)
     {
         Path = path;
         _conn = conn;
         Writable = writable;
+        SchemaVersion = schemaVersion;
     }
 
     /// <summary>The default recording: /var/lib/memscope/memscope.db for root, else $XDG_DATA_HOME/memscope or ~/.local/share/memscope.</summary>
@@ -90,7 +93,7 @@ public sealed class HistoryStore : IDisposable
         {
             conn.Open();
             Exec(conn, "PRAGMA busy_timeout = 5000");
-            StoreSchema.Prepare(conn, path, create: write);
+            int version = StoreSchema.Prepare(conn, path, create: write);
             if (write)
             {
                 // WAL: readers (replay while recording) never block the recorder; NORMAL sync is safe against a crash of
@@ -107,7 +110,7 @@ public sealed class HistoryStore : IDisposable
                 if (!check.Equals("ok", StringComparison.OrdinalIgnoreCase))
                     throw new StoreException(StoreError.Corrupt, $"{path}: recording is damaged (SQLite quick_check: {check})");
             }
-            var store = new HistoryStore(path, conn, write);
+            var store = new HistoryStore(path, conn, write, version);
             store.LoadKeys();
             return store;
         }
@@ -169,6 +172,7 @@ public sealed class HistoryStore : IDisposable
         _insertIdent?.Dispose();
         _selectIdent?.Dispose();
         _insertKey?.Dispose();
+        DisposeSystemCommands();
         _conn.Dispose();
     }
 
@@ -333,7 +337,7 @@ public sealed class HistoryStore : IDisposable
     {
         if (!Writable) throw new InvalidOperationException("opened for reading");
         using var tx = _conn.BeginTransaction();
-        _insertSample ??= Prepared(_conn, "samples", SampleColumns, " RETURNING id");
+        _insertSample ??= Prepared(_conn, "samples", [.. SampleColumns, .. SampleColumnsV2], " RETURNING id");
         var p = _insertSample.Parameters;
         _insertSample.Transaction = tx;
         p["$time_ms"].Value = s.Time.ToUnixTimeMilliseconds();
@@ -364,7 +368,9 @@ public sealed class HistoryStore : IDisposable
         p["$psi_full_avg60"].Value = Db(full?.Avg60);
         p["$psi_full_avg300"].Value = Db(full?.Avg300);
         p["$psi_full_total"].Value = Db(full?.TotalMicroseconds);
+        BindSystemV2(p, s.System, tx);
         long sampleId = (long)_insertSample.ExecuteScalar()!;
+        if (s.System.SysVm is { } sysvm) AppendSysctlsIfChanged(sampleId, s.Time, sysvm, tx);
 
         _insertProcess ??= Prepared(_conn, "process_samples", ProcessColumns);
         _insertProcess.Transaction = tx;
@@ -511,6 +517,7 @@ public sealed class HistoryStore : IDisposable
         cmd.ExecuteNonQuery();
         cmd.CommandText = $"DELETE FROM samples WHERE {condition}";
         int n = cmd.ExecuteNonQuery();
+        DeleteOrphanedSystemRows(cmd);
         tx.Commit();
         return n;
     }
@@ -584,7 +591,7 @@ public sealed class HistoryStore : IDisposable
     public Snapshot Read(long sampleId, bool processes = true) => Guard(() =>
     {
         using var cmd = _conn.CreateCommand();
-        cmd.CommandText = $"SELECT {string.Join(", ", SampleColumns)} FROM samples WHERE id = $id";
+        cmd.CommandText = $"SELECT {ReadColumns} FROM samples WHERE id = $id";
         cmd.Parameters.AddWithValue("$id", sampleId);
         Snapshot snap;
         using (var r = cmd.ExecuteReader())
@@ -599,7 +606,7 @@ public sealed class HistoryStore : IDisposable
     public List<Snapshot> ReadSystemRange(DateTimeOffset? from, DateTimeOffset? to) => Guard(() =>
     {
         using var cmd = _conn.CreateCommand();
-        cmd.CommandText = $"SELECT {string.Join(", ", SampleColumns)}, id FROM samples WHERE time_ms >= $a AND time_ms <= $b ORDER BY time_ms, id";
+        cmd.CommandText = $"SELECT {ReadColumns} FROM samples WHERE time_ms >= $a AND time_ms <= $b ORDER BY time_ms, id";
         cmd.Parameters.AddWithValue("$a", from?.ToUnixTimeMilliseconds() ?? long.MinValue);
         cmd.Parameters.AddWithValue("$b", to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
         using var r = cmd.ExecuteReader();
@@ -623,6 +630,14 @@ public sealed class HistoryStore : IDisposable
         }
         PressureLine? some = r.IsDBNull(21) ? null : new PressureLine(D(18) ?? double.NaN, D(19) ?? double.NaN, D(20) ?? double.NaN, U(21)!.Value);
         PressureLine? full = r.IsDBNull(25) ? null : new PressureLine(D(22) ?? double.NaN, D(23) ?? double.NaN, D(24) ?? double.NaN, U(25)!.Value);
+        var system = new SystemSnapshot
+        {
+            Meminfo = meminfo,
+            Vmstat = vmstat,
+            Stat = stat,
+            MemoryPressure = some is null && full is null ? null : new Pressure(some, full),
+            UptimeSeconds = D(2),
+        };
         return new Snapshot
         {
             Time = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(0)),
@@ -631,14 +646,7 @@ public sealed class HistoryStore : IDisposable
             ClockTicksPerSecond = r.GetInt32(4),
             ProcessesGone = r.GetInt32(7),
             ProcessesDenied = r.GetInt32(8),
-            System = new SystemSnapshot
-            {
-                Meminfo = meminfo,
-                Vmstat = vmstat,
-                Stat = stat,
-                MemoryPressure = some is null && full is null ? null : new Pressure(some, full),
-                UptimeSeconds = D(2),
-            },
+            System = ReadSystemV2(r, system),
         };
     }
 

@@ -15,6 +15,10 @@ public sealed record RecorderOptions
     public bool IncludeKernelThreads { get; init; }
     /// <summary>Stop after this many samples (tests, benchmarks); null runs until cancelled.</summary>
     public int? MaxSamples { get; init; }
+    /// <summary>The kernel log to follow for OOM kills (/dev/kmsg on the live machine); null records none.</summary>
+    public string? KmsgPath { get; init; }
+    /// <summary>How often the vm sysctls are read again (they are stored only when they changed).</summary>
+    public TimeSpan SysctlInterval { get; init; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>One committed sample, reported after its transaction committed.</summary>
@@ -59,18 +63,43 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
         return s with { Processes = procs };
     }
 
+    private OomEventTap? OpenOomTap()
+    {
+        if (Options.KmsgPath is not string path)
+        {
+            store.SetMeta("oom_events", "unavailable: the recorder did not follow the kernel log (not the live /proc)");
+            return null;
+        }
+        ulong? btime = null;
+        try { btime = collector.Proc.ReadStat().BootTimeUnixSeconds; } catch (KernelFileException) { }
+        string boot = OomEventTap.BootId(collector.Proc, btime);
+        OomEventTap? tap = OomEventTap.TryOpen(path, boot, store, out string? why);
+        store.SetMeta("oom_events", tap is null ? $"unavailable: the recorder could not read {why}" : $"followed {path}");
+        return tap;
+    }
+
     /// <summary>Records until cancelled (or <see cref="RecorderOptions.MaxSamples"/>); the first sample is taken at once.</summary>
     public async Task RunAsync(CancellationToken ct, Action<SampleWritten>? onSample = null)
     {
         store.ConfigureFor(Options.Retention);
         using var timer = new PeriodicTimer(Options.Interval);
         int taken = 0;
+        using OomEventTap? oom = OpenOomTap();
+        long sysctlDue = 0;
         while (!ct.IsCancellationRequested)
         {
             long t0 = Stopwatch.GetTimestamp();
             Snapshot s = TakeSample();
+            if (t0 >= sysctlDue)
+            {
+                // Sysctls change rarely: read now and then, stored only when different (schema v2 `sysctls`).
+                try { s = s with { System = s.System with { SysVm = collector.Proc.ReadSysVm() } }; }
+                catch (KernelFileException) { }
+                sysctlDue = t0 + (long)(Options.SysctlInterval.TotalSeconds * Stopwatch.Frequency);
+            }
             long t1 = Stopwatch.GetTimestamp();
             long id = store.Append(s, Options.TopN);
+            oom?.Poll(store, s.System.UptimeSeconds is double up ? s.Time.AddSeconds(-up) : null);
             var ret = store.EnforceRetention(Options.Retention, s.Time);
             long t2 = Stopwatch.GetTimestamp();
             onSample?.Invoke(new SampleWritten(id, s.Time, s.Processes.Count, Stopwatch.GetElapsedTime(t0, t1),

@@ -13,7 +13,7 @@ public static class StoreSchema
     public const int ApplicationId = 0x4D534350;
 
     /// <summary>The schema this build writes; it reads every version up to this one.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     /// <summary>Migration i brings the schema from version i to i+1 (index 0 creates version 1).</summary>
     internal static readonly string[] Migrations =
@@ -60,11 +60,36 @@ public static class StoreSchema
             PRIMARY KEY(sample_id, ident_id)) WITHOUT ROWID;
         INSERT INTO schema_version(version) VALUES (1);
         """,
+        // v2: what `swap` and `doctor` need over history. zoneinfo/buddyinfo/swaps are per-sample blobs (null in v1
+        // samples and when unreadable); the vm sysctls are stored only when they change, keyed by the first sample
+        // they are valid for; OOM kills read from /dev/kmsg are events, deduplicated by (boot, kmsg sequence).
+        """
+        ALTER TABLE samples ADD COLUMN zoneinfo BLOB;
+        ALTER TABLE samples ADD COLUMN buddyinfo BLOB;
+        ALTER TABLE samples ADD COLUMN swaps BLOB;
+        CREATE TABLE sysctls(first_sample_id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, vm BLOB NOT NULL);
+        CREATE TABLE events(
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            time_ms INTEGER,
+            boot_id TEXT NOT NULL,
+            kmsg_seq INTEGER NOT NULL,
+            since_boot_us INTEGER,
+            pid INTEGER NOT NULL,
+            comm TEXT NOT NULL,
+            total_vm INTEGER, anon_rss INTEGER, file_rss INTEGER, shmem_rss INTEGER, pgtables INTEGER, uid INTEGER,
+            oom_score_adj INTEGER,
+            oom_constraint TEXT, oom_cgroup TEXT, task_cgroup TEXT, invoker TEXT, gfp_mask TEXT, alloc_order INTEGER,
+            line TEXT NOT NULL,
+            UNIQUE(boot_id, kmsg_seq));
+        CREATE INDEX events_time ON events(time_ms);
+        """,
     ];
 
     /// <summary>
     /// Checks that <paramref name="conn"/> is a MemScope recording, creating the schema in an empty database when
-    /// <paramref name="create"/>, migrating an older one when writable. Throws <see cref="StoreException"/> otherwise.
+    /// <paramref name="create"/>, migrating an older one when writable. Returns the schema version of the file as it is
+    /// now (a reader of an older file gets that older version). Throws <see cref="StoreException"/> otherwise.
     /// </summary>
     internal static int Prepare(SqliteConnection conn, string path, bool create)
     {
@@ -102,10 +127,12 @@ public static class StoreSchema
         if (version > CurrentVersion)
             throw new StoreException(StoreError.NewerSchema,
                 $"{path} was written by a newer MemScope (schema {version}); this build reads schemas up to {CurrentVersion}");
+        if (version < 1)
+            throw new StoreException(StoreError.Corrupt, $"{path}: MemScope recording with schema version {version} (damaged)");
         if (version < CurrentVersion)
         {
-            if (!create) throw new StoreException(StoreError.NewerSchema,
-                $"{path} has schema {version}, older than {CurrentVersion}; open it once with 'memscope record' to migrate it");
+            // A reader leaves an older file as it is and reads what it holds (the newer sources are null); a writer migrates it.
+            if (!create) return (int)version;
             Migrate(conn, (int)version);
         }
         return CurrentVersion;

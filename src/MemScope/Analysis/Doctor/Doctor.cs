@@ -22,6 +22,26 @@ public static class Doctor
         var skipped = new List<SkippedRule>();
         foreach (IDoctorRule rule in Rules)
         {
+            if (context.NotRecorded?.TryGetValue(rule.Id, out string? missing) == true)
+            {
+                skipped.Add(new SkippedRule(rule.Id, missing));
+                continue;
+            }
+            if (context.PartlyRecorded?.TryGetValue(rule.Id, out string? partly) == true)
+            {
+                try
+                {
+                    var found = rule.Evaluate(context).ToList();
+                    if (found.Count == 0) skipped.Add(new SkippedRule(rule.Id, $"{partly}; the recorded part showed nothing"));
+                    findings.AddRange(found.Select(f => f with { Evidence = [.. f.Evidence, new Evidence("not recorded", partly, "recording")] }));
+                }
+                catch (RuleSkipped s) { skipped.Add(new SkippedRule(rule.Id, s.Message)); }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    skipped.Add(new SkippedRule(rule.Id, $"failed: {e.GetType().Name}: {e.Message}"));
+                }
+                continue;
+            }
             try { findings.AddRange(rule.Evaluate(context)); }
             catch (RuleSkipped s) { skipped.Add(new SkippedRule(rule.Id, s.Message)); }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -30,7 +50,10 @@ public static class Doctor
             }
         }
         findings.Sort((a, b) => b.Severity != a.Severity ? b.Severity.CompareTo(a.Severity) : string.CompareOrdinal(a.Id, b.Id));
-        return new DoctorReport(context.Last.Time, context.WindowSeconds, context.Samples.Count, findings, skipped, HealthFigures(context));
+        return new DoctorReport(context.Last.Time, context.WindowSeconds, context.Samples.Count, findings, skipped, HealthFigures(context))
+        {
+            Replay = context.ReplayOf,
+        };
     }
 
     /// <summary>The three figures that show memory is healthy: available share, swap traffic, memory pressure.</summary>

@@ -38,6 +38,16 @@ public sealed record DoctorContext
     public AccountExtras? AccountExtras { get; init; }
     public string Lang { get; init; } = "en";
 
+    /// <summary>Replay of a recording: what was replayed ("PATH, T1 to T2"); null for a live run.</summary>
+    public string? ReplayOf { get; init; }
+    /// <summary>Rules whose source the recording lacks (rule id → reason): they are skipped without running.</summary>
+    public IReadOnlyDictionary<string, string>? NotRecorded { get; init; }
+    /// <summary>
+    /// Rules the recording covers only in part (rule id → what is missing): they run on what was recorded; a finding
+    /// gets the missing part as evidence, and no finding is reported as skipped with the reason (never a silent pass).
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? PartlyRecorded { get; init; }
+
     /// <summary>Processes present in the first and last sample (same pid and start time), as (first, last) pairs.</summary>
     public IEnumerable<(ProcessSnapshot First, ProcessSnapshot Last)> SurvivingProcesses()
     {

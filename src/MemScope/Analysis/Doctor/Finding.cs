@@ -41,6 +41,8 @@ public sealed record DoctorReport(
     IReadOnlyList<SkippedRule> Skipped,
     IReadOnlyList<Evidence> HealthFigures)
 {
+    /// <summary>Set when the report was built from a recording: which one and which window ("replay of PATH, T1 to T2").</summary>
+    public string? Replay { get; init; }
     public Severity Worst => Findings.Count == 0 ? Severity.Info : Findings.Max(f => f.Severity);
     public bool Healthy => Worst == Severity.Info;
     public int ExitCode => (int)Worst;

@@ -1,0 +1,453 @@
+using System.Text;
+using MemScope.Analysis;
+using MemScope.Model;
+using MemScope.Procfs;
+using Microsoft.Data.Sqlite;
+
+namespace MemScope.Store;
+
+/// <summary>
+/// Schema v2 of the recording: what `swap` and `doctor` replay needs besides meminfo/vmstat/stat/PSI. zoneinfo,
+/// buddyinfo and swaps are compact per-sample blobs (varints; names through counter_keys), the vm sysctls a row only
+/// when they change (keyed by the first sample they hold for), OOM kills an events table filled from /dev/kmsg.
+/// Reads rebuild the very model objects (<see cref="Zoneinfo"/>, <see cref="Buddyinfo"/>, <see cref="Swaps"/>,
+/// <see cref="SysVm"/>, <see cref="OomKill"/>) the live collectors return.
+/// </summary>
+public sealed partial class HistoryStore
+{
+    private static readonly string[] SampleColumnsV2 = ["zoneinfo", "buddyinfo", "swaps"];
+    private byte[]? _lastSysctlBlob;
+    private List<(long FirstSample, byte[] Blob)>? _sysctlRows;
+    private readonly Dictionary<long, SysVm> _sysctlDecoded = new();
+    private SqliteCommand? _insertSysctl, _insertEvent;
+
+    /// <summary>The columns a sample read selects: v1's, then id, then the v2 blobs (NULL in a v1 file).</summary>
+    private string ReadColumns => string.Join(", ", SampleColumns) + ", id, " +
+        (SchemaVersion >= 2 ? string.Join(", ", SampleColumnsV2) : "NULL, NULL, NULL");
+
+    private void DisposeSystemCommands()
+    {
+        _insertSysctl?.Dispose();
+        _insertEvent?.Dispose();
+    }
+
+    // ---------------------------------------------------------------- blob writer
+
+    private sealed class Blob
+    {
+        public readonly List<byte> Bytes = new(512);
+        public void U(ulong v) => CounterBlob.WriteVarint(Bytes, v);
+        public void N(ulong? v) => CounterBlob.WriteNullable(Bytes, v);
+        public void S(long v) => U((ulong)((v << 1) ^ (v >> 63))); // zigzag
+        public void Str(string s)
+        {
+            byte[] b = Encoding.UTF8.GetBytes(s);
+            U((ulong)b.Length);
+            Bytes.AddRange(b);
+        }
+        public byte[] ToArray() => Bytes.ToArray();
+    }
+
+    private ref struct Reader(ReadOnlySpan<byte> b)
+    {
+        private readonly ReadOnlySpan<byte> _b = b;
+        private int _pos;
+        public bool End => _pos >= _b.Length;
+        public ulong U() => CounterBlob.ReadVarint(_b, ref _pos);
+        public int I() => checked((int)U());
+        public ulong? N() => CounterBlob.ReadNullable(_b, ref _pos);
+        public long S()
+        {
+            ulong z = U();
+            return (long)(z >> 1) ^ -(long)(z & 1);
+        }
+        public string Str()
+        {
+            int n = I();
+            if (n < 0 || _pos + n > _b.Length) throw new FormatException("truncated string");
+            string s = Encoding.UTF8.GetString(_b.Slice(_pos, n));
+            _pos += n;
+            return s;
+        }
+        public void Done()
+        {
+            if (!End) throw new FormatException("trailing bytes in blob");
+        }
+    }
+
+    private string KeyName(ulong id) =>
+        _keyNames.TryGetValue((long)id, out var k) ? k.Name : throw new FormatException($"unknown key id {id}");
+
+    private void Counters(Blob o, string source, IEnumerable<KeyValuePair<string, ulong>> entries, SqliteTransaction tx)
+    {
+        var list = entries.ToList();
+        o.U((ulong)list.Count);
+        foreach (var kv in list)
+        {
+            o.U((ulong)KeyId(source, kv.Key, tx));
+            o.U(kv.Value);
+        }
+    }
+
+    private void ReadCounters(ref Reader r, CounterTable into)
+    {
+        int n = r.I();
+        for (int i = 0; i < n; i++)
+        {
+            string name = KeyName(r.U());
+            into.Set(name, r.U());
+        }
+    }
+
+    // ---------------------------------------------------------------- zoneinfo, buddyinfo, swaps
+
+    internal byte[] EncodeZoneinfo(Zoneinfo z, SqliteTransaction tx)
+    {
+        var o = new Blob();
+        o.U((ulong)z.Zones.Count);
+        foreach (ZoneinfoZone zone in z.Zones)
+        {
+            o.U((ulong)zone.Node);
+            o.U((ulong)KeyId("zone_name", zone.Name, tx));
+            foreach (ulong? v in new[] { zone.PagesFree, zone.Boost, zone.Min, zone.Low, zone.High, zone.Promo, zone.Scanned, zone.Spanned,
+                         zone.Present, zone.Managed, zone.Cma, zone.StartPfn, zone.InactiveRatio })
+                o.N(v);
+            o.U(zone.NodeUnreclaimable is bool u ? (u ? 2UL : 1UL) : 0UL);
+            if (zone.Protection is { } prot)
+            {
+                o.U((ulong)prot.Length + 1);
+                foreach (long p in prot) o.S(p);
+            }
+            else o.U(0);
+            Counters(o, "zoneinfo", zone.Counters.Entries, tx);
+        }
+        o.U((ulong)z.Nodes.Count);
+        foreach (ZoneinfoNode node in z.Nodes)
+        {
+            o.U((ulong)node.Node);
+            Counters(o, "zoneinfo_node", node.Counters.Entries, tx);
+        }
+        return o.ToArray();
+    }
+
+    internal Zoneinfo DecodeZoneinfo(ReadOnlySpan<byte> blob)
+    {
+        var r = new Reader(blob);
+        int nz = r.I();
+        var zones = new List<ZoneinfoZone>(nz);
+        for (int i = 0; i < nz; i++)
+        {
+            int node = r.I();
+            var zone = new ZoneinfoZone(node, KeyName(r.U()))
+            {
+                PagesFree = r.N(), Boost = r.N(), Min = r.N(), Low = r.N(), High = r.N(), Promo = r.N(), Scanned = r.N(), Spanned = r.N(),
+                Present = r.N(), Managed = r.N(), Cma = r.N(), StartPfn = r.N(), InactiveRatio = r.N(),
+            };
+            ulong unrec = r.U();
+            zone.NodeUnreclaimable = unrec == 0 ? null : unrec == 2;
+            int np = r.I();
+            if (np > 0)
+            {
+                var prot = new long[np - 1];
+                for (int k = 0; k < prot.Length; k++) prot[k] = r.S();
+                zone.Protection = prot;
+            }
+            ReadCounters(ref r, zone.Counters);
+            zones.Add(zone);
+        }
+        int nn = r.I();
+        var nodes = new List<ZoneinfoNode>(nn);
+        for (int i = 0; i < nn; i++)
+        {
+            var node = new ZoneinfoNode(r.I());
+            ReadCounters(ref r, node.Counters);
+            nodes.Add(node);
+        }
+        r.Done();
+        return new Zoneinfo(zones, nodes);
+    }
+
+    internal byte[] EncodeBuddyinfo(Buddyinfo b, SqliteTransaction tx)
+    {
+        var o = new Blob();
+        o.U((ulong)b.Zones.Count);
+        foreach (BuddyinfoZone z in b.Zones)
+        {
+            o.U((ulong)z.Node);
+            o.U((ulong)KeyId("zone_name", z.Name, tx));
+            o.U((ulong)z.FreeBlocks.Length);
+            foreach (ulong c in z.FreeBlocks) o.U(c);
+        }
+        return o.ToArray();
+    }
+
+    internal Buddyinfo DecodeBuddyinfo(ReadOnlySpan<byte> blob)
+    {
+        var r = new Reader(blob);
+        int n = r.I();
+        var zones = new List<BuddyinfoZone>(n);
+        for (int i = 0; i < n; i++)
+        {
+            int node = r.I();
+            string name = KeyName(r.U());
+            var counts = new ulong[r.I()];
+            for (int k = 0; k < counts.Length; k++) counts[k] = r.U();
+            zones.Add(new BuddyinfoZone(node, name, counts));
+        }
+        r.Done();
+        return new Buddyinfo(zones);
+    }
+
+    internal static byte[] EncodeSwaps(Swaps s)
+    {
+        var o = new Blob();
+        o.U((ulong)s.Areas.Count);
+        foreach (SwapArea a in s.Areas)
+        {
+            o.Str(a.Filename);
+            o.Str(a.Type);
+            o.U(a.SizeBytes);
+            o.U(a.UsedBytes);
+            o.S(a.Priority);
+        }
+        return o.ToArray();
+    }
+
+    internal static Swaps DecodeSwaps(ReadOnlySpan<byte> blob)
+    {
+        var r = new Reader(blob);
+        int n = r.I();
+        var areas = new List<SwapArea>(n);
+        for (int i = 0; i < n; i++) areas.Add(new SwapArea(r.Str(), r.Str(), r.U(), r.U(), r.S()));
+        r.Done();
+        return new Swaps(areas);
+    }
+
+    private void BindSystemV2(SqliteParameterCollection p, SystemSnapshot s, SqliteTransaction tx)
+    {
+        p["$zoneinfo"].Value = s.Zoneinfo is { } z ? EncodeZoneinfo(z, tx) : DBNull.Value;
+        p["$buddyinfo"].Value = s.Buddyinfo is { } b ? EncodeBuddyinfo(b, tx) : DBNull.Value;
+        p["$swaps"].Value = s.Swaps is { } sw ? EncodeSwaps(sw) : DBNull.Value;
+    }
+
+    /// <summary>Adds the v2 sources to a row read with <see cref="ReadColumns"/> (columns 26 = id, 27..29 = blobs).</summary>
+    private SystemSnapshot ReadSystemV2(SqliteDataReader r, SystemSnapshot s)
+    {
+        if (SchemaVersion < 2) return s;
+        long id = r.GetInt64(26);
+        return s with
+        {
+            Zoneinfo = r.IsDBNull(27) ? null : DecodeZoneinfo((byte[])r[27]),
+            Buddyinfo = r.IsDBNull(28) ? null : DecodeBuddyinfo((byte[])r[28]),
+            Swaps = r.IsDBNull(29) ? null : DecodeSwaps((byte[])r[29]),
+            SysVm = SysctlsFor(id),
+        };
+    }
+
+    // ---------------------------------------------------------------- sysctls
+
+    private byte[] EncodeSysVm(SysVm vm, SqliteTransaction tx)
+    {
+        var o = new Blob();
+        var numbers = vm.All.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        o.U((ulong)numbers.Count);
+        foreach (var kv in numbers)
+        {
+            o.U((ulong)KeyId("sysctl_vm", kv.Key, tx));
+            o.U((ulong)kv.Value.Length);
+            foreach (long v in kv.Value) o.S(v);
+        }
+        var texts = vm.Texts.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        o.U((ulong)texts.Count);
+        foreach (var kv in texts)
+        {
+            o.U((ulong)KeyId("sysctl_vm", kv.Key, tx));
+            o.Str(kv.Value);
+        }
+        return o.ToArray();
+    }
+
+    private SysVm DecodeSysVm(ReadOnlySpan<byte> blob)
+    {
+        var r = new Reader(blob);
+        int n = r.I();
+        var values = new List<KeyValuePair<string, long[]>>(n);
+        for (int i = 0; i < n; i++)
+        {
+            string name = KeyName(r.U());
+            var v = new long[r.I()];
+            for (int k = 0; k < v.Length; k++) v[k] = r.S();
+            values.Add(new(name, v));
+        }
+        int t = r.I();
+        var texts = new List<KeyValuePair<string, string>>(t);
+        for (int i = 0; i < t; i++)
+        {
+            string name = KeyName(r.U());
+            texts.Add(new(name, r.Str()));
+        }
+        r.Done();
+        return SysVm.FromValues(values, texts);
+    }
+
+    /// <summary>Stores the sysctls when they differ from the last stored reading; they then hold from this sample on.</summary>
+    private void AppendSysctlsIfChanged(long sampleId, DateTimeOffset time, SysVm vm, SqliteTransaction tx)
+    {
+        byte[] blob = EncodeSysVm(vm, tx);
+        if (_lastSysctlBlob is null)
+        {
+            using var last = _conn.CreateCommand();
+            last.Transaction = tx;
+            last.CommandText = "SELECT vm FROM sysctls ORDER BY first_sample_id DESC LIMIT 1";
+            _lastSysctlBlob = last.ExecuteScalar() as byte[];
+        }
+        if (_lastSysctlBlob is not null && blob.AsSpan().SequenceEqual(_lastSysctlBlob)) return;
+        _insertSysctl ??= _conn.CreateCommand();
+        _insertSysctl.CommandText = "INSERT INTO sysctls(first_sample_id, time_ms, vm) VALUES ($id, $t, $vm)";
+        _insertSysctl.Parameters.Clear();
+        _insertSysctl.Parameters.AddWithValue("$id", sampleId);
+        _insertSysctl.Parameters.AddWithValue("$t", time.ToUnixTimeMilliseconds());
+        _insertSysctl.Parameters.AddWithValue("$vm", blob);
+        _insertSysctl.Transaction = tx;
+        _insertSysctl.ExecuteNonQuery();
+        _lastSysctlBlob = blob;
+        _sysctlRows = null;
+    }
+
+    /// <summary>The sysctls in effect at a sample (the latest row at or before it), or null when none was stored by then.</summary>
+    public SysVm? SysctlsFor(long sampleId) => Guard(() =>
+    {
+        if (SchemaVersion < 2) return null;
+        if (_sysctlRows is null)
+        {
+            _sysctlRows = [];
+            _sysctlDecoded.Clear();
+            using var cmd = _conn.CreateCommand();
+            cmd.CommandText = "SELECT first_sample_id, vm FROM sysctls ORDER BY first_sample_id";
+            using var rd = cmd.ExecuteReader();
+            while (rd.Read()) _sysctlRows.Add((rd.GetInt64(0), (byte[])rd[1]));
+        }
+        for (int i = _sysctlRows.Count - 1; i >= 0; i--)
+        {
+            var (first, blob) = _sysctlRows[i];
+            if (first > sampleId) continue;
+            if (!_sysctlDecoded.TryGetValue(first, out SysVm? vm)) _sysctlDecoded[first] = vm = DecodeSysVm(blob);
+            return vm;
+        }
+        return (SysVm?)null;
+    });
+
+    // ---------------------------------------------------------------- events (OOM kills)
+
+    /// <summary>The highest kmsg sequence number stored for this boot, or null (so a recorder resumes where the last one stopped).</summary>
+    public ulong? LastKmsgSequence(string bootId) => Guard(() =>
+    {
+        using var cmd = _conn.CreateCommand();
+        cmd.CommandText = "SELECT MAX(kmsg_seq) FROM events WHERE boot_id = $b";
+        cmd.Parameters.AddWithValue("$b", bootId);
+        return cmd.ExecuteScalar() is long v ? (ulong?)v : null;
+    });
+
+    /// <summary>Stores OOM kills (one transaction); kills already stored (same boot and kmsg sequence) are ignored. Returns how many were new.</summary>
+    public int AppendOomKills(IEnumerable<(OomKill Kill, ulong Sequence)> kills, string bootId) => Guard(() =>
+    {
+        if (!Writable) throw new InvalidOperationException("opened for reading");
+        using var tx = _conn.BeginTransaction();
+        _insertEvent ??= Prepared(_conn, "events",
+        [
+            "kind", "time_ms", "boot_id", "kmsg_seq", "since_boot_us", "pid", "comm", "total_vm", "anon_rss", "file_rss", "shmem_rss",
+            "pgtables", "uid", "oom_score_adj", "oom_constraint", "oom_cgroup", "task_cgroup", "invoker", "gfp_mask", "alloc_order", "line",
+        ]);
+        _insertEvent.CommandText = _insertEvent.CommandText.Replace("INSERT INTO", "INSERT OR IGNORE INTO", StringComparison.Ordinal);
+        _insertEvent.Transaction = tx;
+        var p = _insertEvent.Parameters;
+        int added = 0;
+        foreach (var (k, seq) in kills)
+        {
+            p["$kind"].Value = "oom_kill";
+            p["$time_ms"].Value = Db(k.Time?.ToUnixTimeMilliseconds());
+            p["$boot_id"].Value = bootId;
+            p["$kmsg_seq"].Value = Db(seq);
+            p["$since_boot_us"].Value = Db(k.SecondsSinceBoot is double sec ? (long)Math.Round(sec * 1e6) : null);
+            p["$pid"].Value = k.Pid;
+            p["$comm"].Value = k.Command;
+            p["$total_vm"].Value = Db(k.TotalVmBytes);
+            p["$anon_rss"].Value = Db(k.AnonRssBytes);
+            p["$file_rss"].Value = Db(k.FileRssBytes);
+            p["$shmem_rss"].Value = Db(k.ShmemRssBytes);
+            p["$pgtables"].Value = Db(k.PageTablesBytes);
+            p["$uid"].Value = Db(k.Uid is uint u ? (long)u : null);
+            p["$oom_score_adj"].Value = Db(k.OomScoreAdj);
+            p["$oom_constraint"].Value = k.Trigger.ToString();
+            p["$oom_cgroup"].Value = (object?)k.OomCgroup ?? DBNull.Value;
+            p["$task_cgroup"].Value = (object?)k.TaskCgroup ?? DBNull.Value;
+            p["$invoker"].Value = (object?)k.Invoker ?? DBNull.Value;
+            p["$gfp_mask"].Value = (object?)k.GfpMask ?? DBNull.Value;
+            p["$alloc_order"].Value = Db((long?)k.Order);
+            p["$line"].Value = k.Line;
+            added += _insertEvent.ExecuteNonQuery();
+        }
+        tx.Commit();
+        return added;
+    });
+
+    /// <summary>OOM kills whose time falls in [from, to] (either bound optional), oldest first; undated ones only without bounds.</summary>
+    public List<OomKill> ReadOomKills(DateTimeOffset? from = null, DateTimeOffset? to = null) => Guard(() =>
+    {
+        var list = new List<OomKill>();
+        if (SchemaVersion < 2) return list;
+        using var cmd = _conn.CreateCommand();
+        cmd.CommandText = """
+            SELECT time_ms, since_boot_us, pid, comm, total_vm, anon_rss, file_rss, shmem_rss, pgtables, uid, oom_score_adj,
+                   oom_constraint, oom_cgroup, task_cgroup, invoker, gfp_mask, alloc_order, line
+            FROM events WHERE kind = 'oom_kill' AND ((time_ms >= $a AND time_ms <= $b) OR ($all AND time_ms IS NULL))
+            ORDER BY time_ms, boot_id, kmsg_seq
+            """;
+        cmd.Parameters.AddWithValue("$a", from?.ToUnixTimeMilliseconds() ?? long.MinValue);
+        cmd.Parameters.AddWithValue("$b", to?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+        cmd.Parameters.AddWithValue("$all", from is null && to is null ? 1 : 0);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            ulong? U(int i) => r.IsDBNull(i) ? null : (ulong)r.GetInt64(i);
+            long? L(int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+            string? T(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+            list.Add(new OomKill
+            {
+                Time = L(0) is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+                SecondsSinceBoot = L(1) is long us ? us / 1e6 : null,
+                Pid = r.GetInt32(2),
+                Command = r.GetString(3),
+                TotalVmBytes = U(4),
+                AnonRssBytes = U(5),
+                FileRssBytes = U(6),
+                ShmemRssBytes = U(7),
+                PageTablesBytes = U(8),
+                Uid = L(9) is long uid ? (uint)uid : null,
+                OomScoreAdj = L(10),
+                Trigger = Enum.TryParse(T(11), out OomTrigger trig) ? trig : OomTrigger.Unknown,
+                OomCgroup = T(12),
+                TaskCgroup = T(13),
+                Invoker = T(14),
+                GfpMask = T(15),
+                Order = L(16) is long o ? (int)o : null,
+                Line = r.GetString(17),
+            });
+        }
+        return list;
+    });
+
+    /// <summary>After samples were deleted: drops events older than the oldest sample and sysctl rows no remaining sample uses.</summary>
+    private void DeleteOrphanedSystemRows(SqliteCommand cmd)
+    {
+        if (SchemaVersion < 2) return;
+        cmd.CommandText = "DELETE FROM events WHERE time_ms < (SELECT MIN(time_ms) FROM samples)";
+        cmd.ExecuteNonQuery();
+        cmd.CommandText = """
+            DELETE FROM sysctls WHERE first_sample_id <
+                (SELECT MAX(first_sample_id) FROM sysctls WHERE first_sample_id <= (SELECT MIN(id) FROM samples))
+            """;
+        cmd.ExecuteNonQuery();
+        _sysctlRows = null;
+    }
+}
