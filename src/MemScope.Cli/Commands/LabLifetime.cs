@@ -9,6 +9,42 @@ namespace MemScope.Cli.Commands;
 /// </summary>
 internal static class LabLifetime
 {
+    /// <summary>
+    /// From here until disposed, SIGTERM and SIGINT only cancel <see cref="SignalScope.Token"/>: they never end the
+    /// process (the runtime's default) while a scenario is still creating or removing kernel state. Without it a
+    /// signal during the wait for an OOM kill, or during cleanup (rmdir retrying on EBUSY), ended the lab before its
+    /// finally ran and left its memory cgroup (and worker) behind.
+    /// </summary>
+    public static SignalScope CatchSignals(CancellationToken ct) => new(ct);
+
+    public sealed class SignalScope : IDisposable
+    {
+        private readonly CancellationTokenSource _stop;
+        private readonly PosixSignalRegistration _term, _interrupt;
+
+        internal SignalScope(CancellationToken ct)
+        {
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            _interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        }
+
+        public CancellationToken Token => _stop.Token;
+
+        private void Stop(PosixSignalContext ctx)
+        {
+            ctx.Cancel = true; // we exit ourselves, after cleanup
+            try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+        }
+
+        public void Dispose()
+        {
+            _term.Dispose();
+            _interrupt.Dispose();
+            _stop.Dispose();
+        }
+    }
+
     public static async Task HoldAsync(double? seconds, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);

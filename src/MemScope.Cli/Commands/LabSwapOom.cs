@@ -64,28 +64,44 @@ internal static class LabSwapOomState
         string dir = Path.Combine(h.Directory, prefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(dir);
         string limit = limitBytes.ToString(CultureInfo.InvariantCulture);
-        if (h.Version == CgroupVersion.V1)
+        try
         {
-            File.WriteAllText(Path.Combine(dir, "memory.limit_in_bytes"), limit);
-            // memsw.limit ≥ limit: with it equal, the cgroup may not swap at all (the OOM lab wants a kill, not swap).
-            string memsw = Path.Combine(dir, "memory.memsw.limit_in_bytes");
-            if (noSwap && File.Exists(memsw)) File.WriteAllText(memsw, limit);
+            if (h.Version == CgroupVersion.V1)
+            {
+                File.WriteAllText(Path.Combine(dir, "memory.limit_in_bytes"), limit);
+                // memsw.limit ≥ limit: with it equal, the cgroup may not swap at all (the OOM lab wants a kill, not swap).
+                string memsw = Path.Combine(dir, "memory.memsw.limit_in_bytes");
+                if (noSwap && File.Exists(memsw)) File.WriteAllText(memsw, limit);
+            }
+            else
+            {
+                File.WriteAllText(Path.Combine(dir, "memory.max"), limit);
+                string swapMax = Path.Combine(dir, "memory.swap.max");
+                if (noSwap && File.Exists(swapMax)) File.WriteAllText(swapMax, "0");
+            }
         }
-        else
+        catch
         {
-            File.WriteAllText(Path.Combine(dir, "memory.max"), limit);
-            string swapMax = Path.Combine(dir, "memory.swap.max");
-            if (noSwap && File.Exists(swapMax)) File.WriteAllText(swapMax, "0");
+            // the caller never learns the directory's name: remove it here, or it outlives the run
+            try { Directory.Delete(dir); } catch (IOException) { }
+            throw;
         }
         return dir;
     }
 
-    /// <summary>Moves any task left in the cgroup to its parent, then removes it (retrying: rmdir is EBUSY until the last task has left).</summary>
+    /// <summary>How long <see cref="RemoveCgroup"/> keeps retrying: an OOM-killed task can take seconds to be gone on a loaded machine.</summary>
+    public static TimeSpan RemoveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Moves any task left in the cgroup to its parent, then removes it, retrying for up to <see cref="RemoveTimeout"/>:
+    /// rmdir fails with EBUSY until the last task (an OOM victim still exiting) has left.
+    /// </summary>
     public static void RemoveCgroup(CgroupHierarchy h, string dir)
     {
         if (!Directory.Exists(dir)) return;
         string parentProcs = Path.Combine(Path.GetDirectoryName(dir)!, "cgroup.procs");
-        for (int attempt = 0; attempt < 50; attempt++)
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < RemoveTimeout)
         {
             try
             {
@@ -206,12 +222,18 @@ internal static class LabWorkerCommand
         var touch = new Option<string>("--touch") { Description = "Anonymous memory to allocate and write", DefaultValueFactory = _ => "100M" };
         var cgroup = new Option<string?>("--cgroup") { Description = "Join this cgroup directory first" };
         var churn = new Option<double>("--churn") { Description = "Afterwards, keep rewriting the memory at this many MiB/s (0: just hold)" };
+        var parentPid = new Option<int?>("--parent") { Description = "Exit when this process (the lab) is no longer the parent (default: the parent at start)" };
         var cmd = new Command("worker", "Allocate and touch anonymous memory inside a cgroup, then hold (used by lab swap / lab oom)") { Hidden = true };
         cmd.Options.Add(touch);
         cmd.Options.Add(cgroup);
         cmd.Options.Add(churn);
+        cmd.Options.Add(parentPid);
         cmd.SetAction(parse =>
         {
+            // When the lab dies without cleaning up (SIGKILL), its worker must not live on inside (or, after the stale
+            // cleanup moved it out, outside) the lab cgroup: it follows its parent, named by the lab so that a lab
+            // killed before this line runs is noticed too.
+            int parent = parse.GetValue(parentPid) ?? getppid();
             ulong size = LabSwapOomState.Size(parse, touch, "--touch");
             TextWriter o = parse.InvocationConfiguration.Output;
             int pid = Environment.ProcessId;
@@ -228,7 +250,11 @@ internal static class LabWorkerCommand
             o.WriteLine($"pid {pid}: touched {size} bytes");
             o.Flush();
             double rate = parse.GetValue(churn);
-            if (rate <= 0) { Thread.Sleep(Timeout.Infinite); return ExitCodes.Ok; }
+            if (rate <= 0)
+            {
+                while (getppid() == parent) Thread.Sleep(500);
+                return ExitCodes.Ok;
+            }
             ulong chunk = 1 << 20, at = 0;
             var sw = Stopwatch.StartNew();
             double done = 0;
@@ -243,10 +269,13 @@ internal static class LabWorkerCommand
                 done += 1;
                 double ahead = done / rate - sw.Elapsed.TotalSeconds;
                 if (ahead > 0) Thread.Sleep(TimeSpan.FromSeconds(ahead));
+                if (getppid() != parent) return ExitCodes.Ok;
             }
         });
         return cmd;
     }
+
+    [DllImport("libc")] private static extern int getppid();
 }
 
 /// <summary>
@@ -275,13 +304,15 @@ internal static class LabSwapCommand
             TextWriter o = parse.InvocationConfiguration.Output;
             CgroupHierarchy h = LabSwapOomState.RequireHierarchy(proc, sys);
             foreach (string s in LabSwapOomState.CleanStale(h)) parse.InvocationConfiguration.Error.WriteLine($"memscope: removed stale {s} from a crashed run");
+            using LabLifetime.SignalScope signals = LabLifetime.CatchSignals(ct);
+            ct = signals.Token;
             string? swapFile = null, dir = null;
             System.Diagnostics.Process? worker = null;
             try
             {
                 if (!LabSwapOomState.AnySwapActive(proc)) swapFile = LabSwapOomState.CreateSwapFile(swapBytes);
                 dir = LabSwapOomState.CreateCgroup(h, LabSwapOomState.SwapCgroupPrefix, lim, noSwap: false);
-                worker = LabSwapOomState.StartWorker("--touch", touch.ToString(CultureInfo.InvariantCulture), "--cgroup", dir,
+                worker = LabSwapOomState.StartWorker("--parent", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "--touch", touch.ToString(CultureInfo.InvariantCulture), "--cgroup", dir,
                     "--churn", parse.GetValue(churn).ToString(CultureInfo.InvariantCulture));
                 string? line;
                 do line = await worker.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(300), ct);
@@ -331,12 +362,14 @@ internal static class LabOomCommand
             TextWriter o = parse.InvocationConfiguration.Output;
             CgroupHierarchy h = LabSwapOomState.RequireHierarchy(proc, sys);
             foreach (string s in LabSwapOomState.CleanStale(h)) parse.InvocationConfiguration.Error.WriteLine($"memscope: removed stale {s} from a crashed run");
+            using LabLifetime.SignalScope signals = LabLifetime.CatchSignals(ct);
+            ct = signals.Token;
             string? dir = null;
             System.Diagnostics.Process? worker = null;
             try
             {
                 dir = LabSwapOomState.CreateCgroup(h, LabSwapOomState.OomCgroupPrefix, lim, noSwap: true);
-                worker = LabSwapOomState.StartWorker("--touch", touch.ToString(CultureInfo.InvariantCulture), "--cgroup", dir);
+                worker = LabSwapOomState.StartWorker("--parent", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "--touch", touch.ToString(CultureInfo.InvariantCulture), "--cgroup", dir);
                 int wpid = worker.Id;
                 string comm = "?";
                 try { comm = File.ReadAllText($"/proc/{wpid}/comm").Trim(); } catch (IOException) { }

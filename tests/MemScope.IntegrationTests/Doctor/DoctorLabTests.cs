@@ -125,6 +125,15 @@ public class DoctorLabTests
         var run = DoctorRun("2s");
         AssertScenario("oom-kill", run);
         Assert.Contains("/memscope_lab_oom", run.Json);
+        Assert.Equal(0, lab.Stop());
+        // The lab's cgroup is gone, and no memscope_lab_oom_* is left by a run whose lab is dead. (Those of a live lab
+        // may belong to a concurrent run on this shared machine.)
+        var cgroups = MemScope.Sysfs.MemoryCgroups.Discover(new MemScope.Procfs.ProcFs("/proc"), new MemScope.Sysfs.SysFs("/sys"));
+        string root = (cgroups.V1 ?? cgroups.V2)!.Directory;
+        var left = Directory.GetDirectories(root, "memscope_lab_oom_*")
+            .Where(d => int.TryParse(Path.GetFileName(d)["memscope_lab_oom_".Length..], out int pid) && (pid == lab.Pid || !Directory.Exists($"/proc/{pid}")))
+            .ToList();
+        Assert.True(left.Count == 0, "left behind: " + string.Join(", ", left));
     }
 
     [Fact]
