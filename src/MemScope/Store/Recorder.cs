@@ -13,6 +13,8 @@ public sealed record RecorderOptions
     public RetentionPolicy Retention { get; init; } = RetentionPolicy.Default;
     /// <summary>Kernel threads own no user memory (RSS 0); leaving them out halves the rows on a typical box.</summary>
     public bool IncludeKernelThreads { get; init; }
+    /// <summary>When unchanged processes and PSS are re-read anyway (see <see cref="IncrementalProcessReader"/>).</summary>
+    public IncrementalReadOptions Incremental { get; init; } = new();
     /// <summary>Stop after this many samples (tests, benchmarks); null runs until cancelled.</summary>
     public int? MaxSamples { get; init; }
     /// <summary>The kernel log to follow for OOM kills (/dev/kmsg on the live machine); null records none.</summary>
@@ -32,35 +34,19 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
 {
     public RecorderOptions Options { get; } = options;
 
+    // Keeps every process's last snapshot between samples and re-reads only what moved (IncrementalProcessReader).
+    private readonly IncrementalProcessReader _procs = new(collector.Proc, options.Incremental);
+
+    /// <summary>What the last sample read and what it kept from the previous one.</summary>
+    public IncrementalReadCounts LastCounts => _procs.LastCounts;
+
     /// <summary>Collects one snapshot as the recorder stores it.</summary>
     public Snapshot TakeSample()
     {
-        Snapshot s = collector.Collect(new CollectOptions { Processes = true, Detail = ProcessDetail.Cheap });
-        List<ProcessSnapshot> procs = Options.IncludeKernelThreads
-            ? s.Processes.ToList()
-            : s.Processes.Where(p => !p.IsKernelThread).ToList();
-        if (Options.TopN > 0)
-        {
-            var top = procs.Select((p, i) => (p, i)).OrderByDescending(x => x.p.RssBytes).Take(Options.TopN).ToList();
-            foreach (var (p, i) in top)
-            {
-                if (p.IsKernelThread) continue;
-                try
-                {
-                    SmapsFields r = ProcPidSmapsRollup.Read(collector.Proc.PidPath(p.Pid, "smaps_rollup"));
-                    procs[i] = p with { PssBytes = r.Pss, UssBytes = r.Uss, SwapPssBytes = r.SwapPss, AnonHugePagesBytes = r.AnonHugePages };
-                }
-                catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io)
-                {
-                    procs[i] = p with { SmapsDenied = true };
-                }
-                catch (KernelFileException e) when (e.Error is KernelFileError.Gone)
-                {
-                    // exited since its cheap read: keep what we have
-                }
-            }
-        }
-        return s with { Processes = procs };
+        Snapshot s = collector.Collect(new CollectOptions { Processes = false });
+        List<ProcessSnapshot> procs = _procs.Read(Options.IncludeKernelThreads, out int gone, out int denied);
+        _procs.AddRollups(procs, Options.TopN);
+        return s with { Processes = procs, ProcessesGone = gone, ProcessesDenied = denied };
     }
 
     private OomEventTap? OpenOomTap()

@@ -1,0 +1,249 @@
+using MemScope.Procfs;
+
+namespace MemScope.Model;
+
+/// <summary>How often the incremental reader re-reads what /proc/PID/stat cannot show to have changed.</summary>
+public sealed record IncrementalReadOptions
+{
+    /// <summary>
+    /// Re-read the cheap files of an unchanged process at least every this many samples (staggered by pid, so the
+    /// cost is spread); null never does. Covers what can change without stat moving (see the class remarks).
+    /// </summary>
+    public int? RefreshEvery { get; init; } = 20;
+    /// <summary>Re-read smaps_rollup of a top process at least every this many samples even when its memory did not move; null never does.</summary>
+    public int? RollupRefreshEvery { get; init; } = 10;
+    /// <summary>Re-read smaps_rollup when RSS or swap moved by more than this fraction since the last read (0: any move).</summary>
+    public double RollupChange { get; init; } = 0.01;
+}
+
+/// <summary>What the last <see cref="IncrementalProcessReader.Read"/> did (for -v output, tests and benchmarks).</summary>
+public readonly record struct IncrementalReadCounts(int Listed, int New, int Reread, int Kept, int Gone, int Denied, int RollupsRead, int RollupsKept);
+
+/// <summary>
+/// The recorder's per-process reader: the same <see cref="ProcessSnapshot"/> values as <see cref="ProcessReader"/>,
+/// but it keeps the previous sample's snapshot of every process, keyed by (pid, start time), and re-reads only what
+/// may have changed. Every sample reads /proc/PID/stat of every process (one open/read/close, no allocation;
+/// <see cref="PidStatReader"/>); the other cheap files (statm, status, cmdline, oom_score, oom_score_adj) are read
+/// through <see cref="ProcessReader"/> only for a new identity, when stat moved, or on the periodic refresh.
+/// </summary>
+/// <remarks>
+/// Why stat is a sufficient change detector (between refreshes):
+/// - RSS and VIRT are stat's rss and vsize (the same mm counters statm prints). Anything that maps, unmaps, faults
+///   in, reclaims or swaps out a page moves rss, vsize or the fault counters — including kswapd swapping the process
+///   out while it sleeps (rss drops) and swap-in (a fault). RssAnon/RssFile/RssShmem sum to rss; VmSwap moves with
+///   rss on swap-out and with a fault on swap-in; VmData/VmStk move with vsize; VmPTE grows with faults.
+/// - cpu ticks, state, threads, ppid (reparenting) and comm (prctl, exec) are in stat. exec also replaces the
+///   address space (vsize moves), so cmdline is re-read with the rest.
+/// What stat does not show, hence the periodic refresh every <see cref="IncrementalReadOptions.RefreshEvery"/>
+/// samples: oom_score_adj written by another process (systemd, oomd), oom_score changing because the machine's
+///   total RAM+swap changed (swapon/swapoff) or the adj changed; setuid() by a process that used less than a tick;
+///   mlock of pages already resident (VmLck); a process rewriting its argv in place (setproctitle) without touching
+///   memory or CPU; a page moving between file and shmem counters with no fault.
+/// PSS of the top N (smaps_rollup, costly: the kernel walks the page tables) also changes when OTHER processes map or
+/// unmap pages this one shares, which its own stat never shows: it is re-read when the process's RSS or swap moved
+/// by more than <see cref="IncrementalReadOptions.RollupChange"/>, when it enters the top N, and at least every
+/// <see cref="IncrementalReadOptions.RollupRefreshEvery"/> samples; between reads the last known values stand.
+/// Unknown stays unknown: a denied file leaves its field null exactly as <see cref="ProcessReader"/> does.
+/// Not thread-safe.
+/// </remarks>
+public sealed class IncrementalProcessReader
+{
+    private sealed class Entry
+    {
+        public required ulong Start;
+        public required ProcessSnapshot Snapshot;
+        public PidStatFields Stat;
+        public string Comm = "";
+        public long Seen;
+        // smaps_rollup state: what was read, when, and the memory it was read at
+        public SmapsFields? Rollup;
+        public bool RollupDenied;
+        public long RollupAt = long.MinValue;
+        public ulong RollupRss;
+        public ulong? RollupSwap;
+    }
+
+    private readonly Dictionary<int, Entry> _entries = new(1024);
+    private readonly ProcessReader _reader;
+    private readonly PidStatReader _stat;
+    private readonly ulong _pageSize = (ulong)Environment.SystemPageSize;
+    private long _sample;
+    private int _rollupsRead, _rollupsKept;
+
+    public IncrementalProcessReader(ProcFs proc, IncrementalReadOptions? options = null)
+    {
+        Proc = proc;
+        Options = options ?? new IncrementalReadOptions();
+        _reader = new ProcessReader(proc);
+        _stat = new PidStatReader(proc);
+    }
+
+    public ProcFs Proc { get; }
+    public IncrementalReadOptions Options { get; }
+    public IncrementalReadCounts LastCounts { get; private set; }
+
+    /// <summary>Test hook: called before the full read of a process (lets a test remove it between stat and status).</summary>
+    internal Action<int>? BeforeFullRead { get; set; }
+
+    /// <summary>
+    /// Reads every process (kernel threads only with <paramref name="includeKernelThreads"/>). Gone: exited before or
+    /// during the read (skipped quietly); denied: stat unreadable or malformed (the process is left out).
+    /// </summary>
+    public List<ProcessSnapshot> Read(bool includeKernelThreads, out int gone, out int denied)
+    {
+        long sample = ++_sample;
+        List<int> pids = Proc.ListPids();
+        var result = new List<ProcessSnapshot>(pids.Count);
+        int fresh = 0, reread = 0, kept = 0;
+        gone = denied = 0;
+        _rollupsRead = _rollupsKept = 0;
+        foreach (int pid in pids)
+        {
+            PidStatFields f;
+            try { f = _stat.Read(pid); }
+            catch (KernelFileException e) when (e.Error is KernelFileError.Gone)
+            {
+                gone++;
+                _entries.Remove(pid);
+                continue;
+            }
+            catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io)
+            {
+                denied++;
+                _entries.Remove(pid);
+                continue;
+            }
+            if (f.IsKernelThread && !includeKernelThreads)
+            {
+                _entries.Remove(pid);
+                continue;
+            }
+
+            bool known = _entries.TryGetValue(pid, out Entry? e0) && e0.Start == f.StartTimeTicks;
+            if (known && Same(e0!, f) && !RefreshDue(pid, sample))
+            {
+                e0!.Seen = sample;
+                result.Add(e0.Snapshot);
+                kept++;
+                continue;
+            }
+
+            ProcessSnapshot? p;
+            try
+            {
+                BeforeFullRead?.Invoke(pid);
+                p = _reader.TryRead(pid, ProcessDetail.Cheap);
+            }
+            catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io)
+            {
+                denied++;
+                _entries.Remove(pid);
+                continue;
+            }
+            if (p is null || (p.IsKernelThread && !includeKernelThreads))
+            {
+                if (p is null) gone++;
+                _entries.Remove(pid);
+                continue;
+            }
+            // A different start time (pid reused between our stat and the full read, or since the last sample) is a new identity.
+            Entry e1 = known && p.StartTimeTicks == e0!.Start ? e0 : new Entry { Start = p.StartTimeTicks, Snapshot = p };
+            if (ReferenceEquals(e1, e0)) reread++; else fresh++;
+            e1.Snapshot = p;
+            // The stat we compared is kept even if the full read saw a newer one: any difference shows next sample.
+            e1.Stat = p.StartTimeTicks == f.StartTimeTicks ? f : default;
+            e1.Comm = p.Comm;
+            e1.Seen = sample;
+            _entries[pid] = e1;
+            result.Add(p);
+        }
+        // Drop processes not listed this time (exited between samples).
+        if (_entries.Count > result.Count)
+        {
+            List<int>? stale = null;
+            foreach (var (pid, e) in _entries)
+                if (e.Seen != sample) (stale ??= []).Add(pid);
+            if (stale is not null) foreach (int pid in stale) _entries.Remove(pid);
+        }
+        LastCounts = new IncrementalReadCounts(pids.Count, fresh, reread, kept, gone, denied, 0, 0);
+        return result;
+    }
+
+    /// <summary>
+    /// Adds PSS, USS, swap PSS and AnonHugePages from smaps_rollup to the <paramref name="topN"/> largest processes by
+    /// RSS (in place), re-reading a process's smaps_rollup only when due (see the class remarks).
+    /// </summary>
+    public void AddRollups(List<ProcessSnapshot> procs, int topN)
+    {
+        _rollupsRead = _rollupsKept = 0;
+        if (topN <= 0 || procs.Count == 0) return;
+        // indices of the top N by RSS (a partial selection: N is small)
+        var top = new List<int>(Math.Min(topN, procs.Count));
+        for (int i = 0; i < procs.Count; i++)
+        {
+            if (procs[i].IsKernelThread) continue;
+            if (top.Count < topN) { top.Add(i); continue; }
+            int min = 0;
+            for (int j = 1; j < top.Count; j++) if (procs[top[j]].RssBytes < procs[top[min]].RssBytes) min = j;
+            if (procs[i].RssBytes > procs[top[min]].RssBytes) top[min] = i;
+        }
+        foreach (int i in top)
+        {
+            ProcessSnapshot p = procs[i];
+            if (!_entries.TryGetValue(p.Pid, out Entry? e) || e.Start != p.StartTimeTicks) continue;
+            if (RollupDue(e, p))
+            {
+                try
+                {
+                    e.Rollup = ProcPidSmapsRollup.Read(Proc.PidPath(p.Pid, "smaps_rollup"));
+                    e.RollupDenied = false;
+                }
+                catch (KernelFileException x) when (x.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io)
+                {
+                    e.Rollup = null;
+                    e.RollupDenied = true;
+                }
+                catch (KernelFileException x) when (x.Error is KernelFileError.Gone)
+                {
+                    // exited (or a zombie) since its stat: keep what we have, try again next time
+                    continue;
+                }
+                e.RollupAt = _sample;
+                e.RollupRss = p.RssBytes;
+                e.RollupSwap = p.SwapBytes;
+                _rollupsRead++;
+            }
+            else
+            {
+                _rollupsKept++;
+            }
+            procs[i] = e.RollupDenied
+                ? p with { SmapsDenied = true }
+                : p with { PssBytes = e.Rollup!.Pss, UssBytes = e.Rollup.Uss, SwapPssBytes = e.Rollup.SwapPss, AnonHugePagesBytes = e.Rollup.AnonHugePages };
+        }
+        LastCounts = LastCounts with { RollupsRead = _rollupsRead, RollupsKept = _rollupsKept };
+    }
+
+    private bool RollupDue(Entry e, ProcessSnapshot p)
+    {
+        if (e.Rollup is null && !e.RollupDenied) return true;
+        if (Options.RollupRefreshEvery is int every && _sample - e.RollupAt >= every) return true;
+        if (e.RollupDenied) return false;
+        return Moved(e.RollupRss, p.RssBytes) || Moved(e.RollupSwap ?? 0, p.SwapBytes ?? 0) || e.RollupSwap.HasValue != p.SwapBytes.HasValue;
+    }
+
+    private bool Moved(ulong before, ulong now)
+    {
+        ulong delta = before > now ? before - now : now - before;
+        return delta > 0 && delta >= (ulong)(Options.RollupChange * Math.Max(before, now));
+    }
+
+    private bool Same(Entry e, in PidStatFields f) =>
+        e.Stat.StartTimeTicks == f.StartTimeTicks && e.Stat.RssPages == f.RssPages && e.Stat.VsizeBytes == f.VsizeBytes
+        && e.Stat.MinorFaults == f.MinorFaults && e.Stat.MajorFaults == f.MajorFaults && e.Stat.CpuTicks == f.CpuTicks
+        && e.Stat.State == f.State && e.Stat.Threads == f.Threads && e.Stat.PPid == f.PPid && e.Stat.IsKernelThread == f.IsKernelThread
+        && _stat.CommEquals(e.Comm);
+
+    private bool RefreshDue(int pid, long sample) =>
+        Options.RefreshEvery is int every && every > 0 && (sample + pid) % every == 0;
+}
