@@ -10,10 +10,15 @@ public sealed record IncrementalReadOptions
     /// cost is spread); null never does. Covers what can change without stat moving (see the class remarks).
     /// </summary>
     public int? RefreshEvery { get; init; } = 20;
-    /// <summary>Re-read smaps_rollup of a top process at least every this many samples even when its memory did not move; null never does.</summary>
+    /// <summary>A top process's smaps_rollup is due again after this many samples even when its memory did not move; null: only when it moved.</summary>
     public int? RollupRefreshEvery { get; init; } = 10;
-    /// <summary>Re-read smaps_rollup when RSS or swap moved by more than this fraction since the last read (0: any move).</summary>
+    /// <summary>A top process's smaps_rollup is due again when its RSS or swap moved by more than this fraction since the last read (0: any move).</summary>
     public double RollupChange { get; init; } = 0.01;
+    /// <summary>
+    /// Share of one core that re-reading smaps_rollup may take on average (thread CPU time against the interval);
+    /// due processes beyond it keep their last known PSS until the budget allows. null: no budget (every due read).
+    /// </summary>
+    public double? RollupCpuShare { get; init; } = 0.004;
 }
 
 /// <summary>What the last <see cref="IncrementalProcessReader.Read"/> did (for -v output, tests and benchmarks).</summary>
@@ -46,7 +51,7 @@ public readonly record struct IncrementalReadCounts(int Listed, int New, int Rer
 /// Unknown stays unknown: a denied file leaves its field null exactly as <see cref="ProcessReader"/> does.
 /// Not thread-safe.
 /// </remarks>
-public sealed class IncrementalProcessReader
+public sealed unsafe partial class IncrementalProcessReader
 {
     private sealed class Entry
     {
@@ -63,12 +68,16 @@ public sealed class IncrementalProcessReader
         public ulong? RollupSwap;
     }
 
+    /// <summary>A top process whose smaps_rollup is due, with its priority (higher first).</summary>
+    private readonly record struct Due(int Index, Entry Entry, double Priority);
+
     private readonly Dictionary<int, Entry> _entries = new(1024);
     private readonly ProcessReader _reader;
     private readonly PidStatReader _stat;
     private readonly ulong _pageSize = (ulong)Environment.SystemPageSize;
     private long _sample;
     private int _rollupsRead, _rollupsKept;
+    private double _rollupTokensNs; // CPU time smaps_rollup may still spend (may go below 0 by one read)
 
     public IncrementalProcessReader(ProcFs proc, IncrementalReadOptions? options = null)
     {
@@ -171,9 +180,11 @@ public sealed class IncrementalProcessReader
 
     /// <summary>
     /// Adds PSS, USS, swap PSS and AnonHugePages from smaps_rollup to the <paramref name="topN"/> largest processes by
-    /// RSS (in place), re-reading a process's smaps_rollup only when due (see the class remarks).
+    /// RSS (in place). A process's smaps_rollup is read when it has none yet, or when due (RSS or swap moved, or old)
+    /// and the CPU budget for the <paramref name="interval"/> allows; otherwise its last known values stand (see the
+    /// class remarks). A process never read and not read now has PSS unknown (null), never a guess.
     /// </summary>
-    public void AddRollups(List<ProcessSnapshot> procs, int topN)
+    public void AddRollups(List<ProcessSnapshot> procs, int topN, TimeSpan interval = default)
     {
         _rollupsRead = _rollupsKept = 0;
         if (topN <= 0 || procs.Count == 0) return;
@@ -187,50 +198,95 @@ public sealed class IncrementalProcessReader
             for (int j = 1; j < top.Count; j++) if (procs[top[j]].RssBytes < procs[top[min]].RssBytes) min = j;
             if (procs[i].RssBytes > procs[top[min]].RssBytes) top[min] = i;
         }
+
+        // Budget: the share of the interval, accumulated over at most RollupRefreshEvery samples (no big bursts).
+        if (Options.RollupCpuShare is double share && interval > TimeSpan.Zero)
+        {
+            double perSample = interval.TotalNanoseconds * share;
+            _rollupTokensNs = Math.Min(_rollupTokensNs + perSample, perSample * Math.Max(Options.RollupRefreshEvery ?? 10, 1));
+        }
+        bool budgeted = Options.RollupCpuShare is not null && interval > TimeSpan.Zero;
+
+        var due = new List<Due>(top.Count);
         foreach (int i in top)
         {
             ProcessSnapshot p = procs[i];
             if (!_entries.TryGetValue(p.Pid, out Entry? e) || e.Start != p.StartTimeTicks) continue;
-            if (RollupDue(e, p))
+            if (RollupPriority(e, p) is double priority) due.Add(new Due(i, e, priority));
+        }
+        due.Sort((a, b) => b.Priority.CompareTo(a.Priority));
+        foreach (Due d in due)
+        {
+            if (budgeted && _rollupTokensNs <= 0 && (d.Entry.Rollup is not null || d.Entry.RollupDenied)) continue; // keeps its last values
+            ProcessSnapshot p = procs[d.Index];
+            long cpu0 = ThreadCpuNs();
+            try
             {
-                try
-                {
-                    e.Rollup = ProcPidSmapsRollup.Read(Proc.PidPath(p.Pid, "smaps_rollup"));
-                    e.RollupDenied = false;
-                }
-                catch (KernelFileException x) when (x.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io)
-                {
-                    e.Rollup = null;
-                    e.RollupDenied = true;
-                }
-                catch (KernelFileException x) when (x.Error is KernelFileError.Gone)
-                {
-                    // exited (or a zombie) since its stat: keep what we have, try again next time
-                    continue;
-                }
-                e.RollupAt = _sample;
-                e.RollupRss = p.RssBytes;
-                e.RollupSwap = p.SwapBytes;
-                _rollupsRead++;
+                d.Entry.Rollup = ProcPidSmapsRollup.Read(Proc.PidPath(p.Pid, "smaps_rollup"));
+                d.Entry.RollupDenied = false;
             }
-            else
+            catch (KernelFileException x) when (x.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io)
             {
-                _rollupsKept++;
+                d.Entry.Rollup = null;
+                d.Entry.RollupDenied = true;
             }
-            procs[i] = e.RollupDenied
-                ? p with { SmapsDenied = true }
-                : p with { PssBytes = e.Rollup!.Pss, UssBytes = e.Rollup.Uss, SwapPssBytes = e.Rollup.SwapPss, AnonHugePagesBytes = e.Rollup.AnonHugePages };
+            catch (KernelFileException x) when (x.Error is KernelFileError.Gone)
+            {
+                // exited (or a zombie) since its stat: keep what we have, try again next time
+                continue;
+            }
+            finally
+            {
+                if (budgeted) _rollupTokensNs -= Math.Max(ThreadCpuNs() - cpu0, 0);
+            }
+            d.Entry.RollupAt = _sample;
+            d.Entry.RollupRss = p.RssBytes;
+            d.Entry.RollupSwap = p.SwapBytes;
+            _rollupsRead++;
+        }
+        foreach (int i in top)
+        {
+            ProcessSnapshot p = procs[i];
+            if (!_entries.TryGetValue(p.Pid, out Entry? e) || e.Start != p.StartTimeTicks) continue;
+            if (e.RollupDenied) procs[i] = p with { SmapsDenied = true };
+            else if (e.Rollup is { } r) procs[i] = p with { PssBytes = r.Pss, UssBytes = r.Uss, SwapPssBytes = r.SwapPss, AnonHugePagesBytes = r.AnonHugePages };
+            else continue;
+            if (e.RollupAt != _sample) _rollupsKept++;
         }
         LastCounts = LastCounts with { RollupsRead = _rollupsRead, RollupsKept = _rollupsKept };
     }
 
-    private bool RollupDue(Entry e, ProcessSnapshot p)
+    /// <summary>Null when not due; else a priority: never read first, then by how far memory moved and how old the values are.</summary>
+    private double? RollupPriority(Entry e, ProcessSnapshot p)
     {
-        if (e.Rollup is null && !e.RollupDenied) return true;
-        if (Options.RollupRefreshEvery is int every && _sample - e.RollupAt >= every) return true;
-        if (e.RollupDenied) return false;
-        return Moved(e.RollupRss, p.RssBytes) || Moved(e.RollupSwap ?? 0, p.SwapBytes ?? 0) || e.RollupSwap.HasValue != p.SwapBytes.HasValue;
+        if (e.Rollup is null && !e.RollupDenied) return double.MaxValue;
+        long age = _sample - e.RollupAt;
+        bool old = Options.RollupRefreshEvery is int every && age >= every;
+        if (e.RollupDenied) return old ? age : null;
+        double moved = Math.Max(Relative(e.RollupRss, p.RssBytes), Relative(e.RollupSwap ?? 0, p.SwapBytes ?? 0));
+        bool swapAppeared = e.RollupSwap.HasValue != p.SwapBytes.HasValue;
+        if (!old && !swapAppeared && !Moved(e.RollupRss, p.RssBytes) && !Moved(e.RollupSwap ?? 0, p.SwapBytes ?? 0)) return null;
+        // 1% of movement weighs like one sample of age
+        return age + 100 * moved;
     }
+
+    private static double Relative(ulong before, ulong now) =>
+        before == now ? 0 : (before > now ? before - now : now - before) / (double)Math.Max(before, now);
+
+    private static long ThreadCpuNs()
+    {
+        Timespec t;
+        return ClockGettime(3 /* CLOCK_THREAD_CPUTIME_ID */, &t) == 0 ? t.Sec * 1_000_000_000 + t.Nsec : 0;
+    }
+
+    private struct Timespec
+    {
+        public long Sec;
+        public long Nsec;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static unsafe partial int ClockGettime(int clock, Timespec* t);
 
     private bool Moved(ulong before, ulong now)
     {

@@ -24,7 +24,8 @@ public sealed record RecorderOptions
 }
 
 /// <summary>One committed sample, reported after its transaction committed.</summary>
-public readonly record struct SampleWritten(long Id, DateTimeOffset Time, int Processes, TimeSpan CollectTime, TimeSpan WriteTime, long FileBytes, int Trimmed);
+public readonly record struct SampleWritten(long Id, DateTimeOffset Time, int Processes, TimeSpan CollectTime, TimeSpan WriteTime, long FileBytes, int Trimmed,
+    IncrementalReadCounts Counts = default);
 
 /// <summary>
 /// Takes a snapshot every interval and appends it to a <see cref="HistoryStore"/>: the cheap per-process files for
@@ -45,7 +46,7 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
     {
         Snapshot s = collector.Collect(new CollectOptions { Processes = false });
         List<ProcessSnapshot> procs = _procs.Read(Options.IncludeKernelThreads, out int gone, out int denied);
-        _procs.AddRollups(procs, Options.TopN);
+        _procs.AddRollups(procs, Options.TopN, Options.Interval);
         return s with { Processes = procs, ProcessesGone = gone, ProcessesDenied = denied };
     }
 
@@ -89,7 +90,7 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
             var ret = store.EnforceRetention(Options.Retention, s.Time);
             long t2 = Stopwatch.GetTimestamp();
             onSample?.Invoke(new SampleWritten(id, s.Time, s.Processes.Count, Stopwatch.GetElapsedTime(t0, t1),
-                Stopwatch.GetElapsedTime(t1, t2), ret.BytesAfter, ret.SamplesDeleted));
+                Stopwatch.GetElapsedTime(t1, t2), ret.BytesAfter, ret.SamplesDeleted, _procs.LastCounts));
             taken++;
             if (Options.MaxSamples is int max && taken >= max) break;
             try

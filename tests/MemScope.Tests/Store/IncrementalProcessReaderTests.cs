@@ -278,6 +278,47 @@ public sealed class IncrementalProcessReaderTests : IDisposable
     }
 
     [Fact]
+    public void Rollup_cpu_budget_keeps_last_values_but_never_invents_them()
+    {
+        var a = new Fake { Pid = 90, RssPages = 50_000, PssKb = 150_000 };
+        var b = new Fake { Pid = 91, RssPages = 40_000, PssKb = 120_000 };
+        Write(a);
+        Write(b);
+        // a budget of a few nanoseconds per sample: only reads of never-read processes go through
+        var reader = new IncrementalProcessReader(new ProcFs(_root), new IncrementalReadOptions { RollupCpuShare = 1e-9, RollupRefreshEvery = 2 });
+        var s1 = reader.Read(false, out _, out _);
+        reader.AddRollups(s1, 2, TimeSpan.FromSeconds(1));
+        Assert.Equal(150_000UL * 1024, One(s1, 90).PssBytes);
+        Assert.Equal(120_000UL * 1024, One(s1, 91).PssBytes);
+
+        // both moved 10% and get old: due, but over budget, so the last known PSS stands
+        Write(a with { RssPages = 55_000, PssKb = 165_000, MinFlt = 1 });
+        Write(b with { RssPages = 44_000, PssKb = 132_000, MinFlt = 1 });
+        for (int i = 0; i < 3; i++)
+        {
+            var s = reader.Read(false, out _, out _);
+            reader.AddRollups(s, 2, TimeSpan.FromSeconds(1));
+            Assert.Equal(150_000UL * 1024, One(s, 90).PssBytes);
+            Assert.Equal(120_000UL * 1024, One(s, 91).PssBytes);
+            Assert.Equal((0, 2), (reader.LastCounts.RollupsRead, reader.LastCounts.RollupsKept));
+        }
+        // a new process entering the top N is read at once (no value to keep), within budget or not
+        Write(new Fake { Pid = 92, RssPages = 60_000, PssKb = 1000 });
+        var s5 = reader.Read(false, out _, out _);
+        reader.AddRollups(s5, 2, TimeSpan.FromSeconds(1));
+        Assert.Equal(1000UL * 1024, One(s5, 92).PssBytes);
+        Assert.Null(One(s5, 91).PssBytes); // left the top 2: not recorded with PSS
+
+        // with a whole core as budget every due read happens
+        var generous = new IncrementalProcessReader(new ProcFs(_root), new IncrementalReadOptions { RollupCpuShare = 1.0 });
+        generous.AddRollups(generous.Read(false, out _, out _), 3, TimeSpan.FromSeconds(1));
+        Write(a with { RssPages = 60_000, PssKb = 170_000, MinFlt = 2 });
+        var g = generous.Read(false, out _, out _);
+        generous.AddRollups(g, 3, TimeSpan.FromSeconds(1));
+        Assert.Equal(170_000UL * 1024, One(g, 90).PssBytes);
+    }
+
+    [Fact]
     public void Stat_reader_matches_ProcPidStat_on_the_fixture_trees()
     {
         int checkedCount = 0;
