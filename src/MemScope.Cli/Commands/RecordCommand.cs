@@ -20,7 +20,7 @@ internal static class RecordCommand
         var db = new Option<string?>("--db") { Description = "Recording file (default: /var/lib/memscope/memscope.db for root, else $XDG_DATA_HOME/memscope/memscope.db)", HelpName = "PATH" };
         var retain = new Option<string>("--retain") { Description = "Delete samples older than this (7d, 12h; 0 keeps all)", DefaultValueFactory = _ => "7d", HelpName = "AGE" };
         var maxSize = new Option<string>("--max-size") { Description = "Keep the files under this size by deleting the oldest samples (1GB, 200MB; 0 = no cap)", DefaultValueFactory = _ => "1GB", HelpName = "SIZE" };
-        var top = new Option<int>("--top", "-n") { Description = "Processes (largest RSS) that also get smaps_rollup: PSS, USS, swap PSS (re-read when their RSS or swap moved by 1% or every 10 samples, within 0.4% of a core; in between the last read values are kept)", DefaultValueFactory = _ => 10 };
+        var top = new Option<int>("--top", "-n") { Description = "Processes (largest RSS) that also get smaps_rollup: PSS, USS, swap PSS (re-read when their RSS or swap moved by 1% or after 30 s, within 0.4% of a core; in between the last read values are kept)", DefaultValueFactory = _ => 10 };
         var count = new Option<int?>("--count", "-c") { Description = "Stop after N samples" };
         var kthreads = new Option<bool>("--kernel-threads") { Description = "Also record kernel threads (they own no user memory)" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print one line per committed sample (id, time, processes, cost, file size, processes re-read/kept, smaps_rollup read/kept)" };

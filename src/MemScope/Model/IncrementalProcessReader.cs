@@ -19,6 +19,19 @@ public sealed record IncrementalReadOptions
     /// due processes beyond it keep their last known PSS until the budget allows. null: no budget (every due read).
     /// </summary>
     public double? RollupCpuShare { get; init; } = 0.004;
+
+    /// <summary>
+    /// The recorder's defaults for a sampling interval: unchanged processes re-read about every 60 s, PSS due again
+    /// after about 30 s without movement (both at least every sample for intervals above that).
+    /// </summary>
+    public static IncrementalReadOptions ForInterval(TimeSpan interval) => new()
+    {
+        RefreshEvery = Samples(TimeSpan.FromSeconds(60), interval),
+        RollupRefreshEvery = Samples(TimeSpan.FromSeconds(30), interval),
+    };
+
+    private static int Samples(TimeSpan span, TimeSpan interval) =>
+        interval <= TimeSpan.Zero ? 1 : (int)Math.Clamp(Math.Ceiling(span / interval), 1, 1_000_000);
 }
 
 /// <summary>What the last <see cref="IncrementalProcessReader.Read"/> did (for -v output, tests and benchmarks).</summary>
@@ -199,11 +212,14 @@ public sealed unsafe partial class IncrementalProcessReader
             if (procs[i].RssBytes > procs[top[min]].RssBytes) top[min] = i;
         }
 
-        // Budget: the share of the interval, accumulated over at most RollupRefreshEvery samples (no big bursts).
+        // Budget: the share of the interval, accumulated over at most RollupRefreshEvery samples (no big bursts); the
+        // debt of reads that had to happen (never-read processes) is limited the same way, so refreshes resume.
+        double cap = 0;
         if (Options.RollupCpuShare is double share && interval > TimeSpan.Zero)
         {
             double perSample = interval.TotalNanoseconds * share;
-            _rollupTokensNs = Math.Min(_rollupTokensNs + perSample, perSample * Math.Max(Options.RollupRefreshEvery ?? 10, 1));
+            cap = perSample * Math.Max(Options.RollupRefreshEvery ?? 10, 1);
+            _rollupTokensNs = Math.Clamp(_rollupTokensNs + perSample, -cap, cap);
         }
         bool budgeted = Options.RollupCpuShare is not null && interval > TimeSpan.Zero;
 
@@ -237,7 +253,7 @@ public sealed unsafe partial class IncrementalProcessReader
             }
             finally
             {
-                if (budgeted) _rollupTokensNs -= Math.Max(ThreadCpuNs() - cpu0, 0);
+                if (budgeted) _rollupTokensNs = Math.Max(_rollupTokensNs - Math.Max(ThreadCpuNs() - cpu0, 0), -cap);
             }
             d.Entry.RollupAt = _sample;
             d.Entry.RollupRss = p.RssBytes;

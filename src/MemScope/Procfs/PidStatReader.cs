@@ -106,6 +106,9 @@ public sealed unsafe partial class PidStatReader
                 }
                 if (r == 0) break;
                 _length += (int)r;
+                // procfs hands out the whole stat line in one read when the buffer has room: a short read ending the
+                // line is the end (saves the read that would return 0, one syscall per process per sample)
+                if (_length < _buffer.Length && _buffer[_length - 1] == (byte)'\n') break;
             }
         }
         finally

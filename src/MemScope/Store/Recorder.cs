@@ -13,8 +13,11 @@ public sealed record RecorderOptions
     public RetentionPolicy Retention { get; init; } = RetentionPolicy.Default;
     /// <summary>Kernel threads own no user memory (RSS 0); leaving them out halves the rows on a typical box.</summary>
     public bool IncludeKernelThreads { get; init; }
-    /// <summary>When unchanged processes and PSS are re-read anyway (see <see cref="IncrementalProcessReader"/>).</summary>
-    public IncrementalReadOptions Incremental { get; init; } = new();
+    /// <summary>
+    /// When unchanged processes and PSS are re-read anyway (see <see cref="IncrementalProcessReader"/>); null:
+    /// <see cref="IncrementalReadOptions.ForInterval"/> of <see cref="Interval"/>.
+    /// </summary>
+    public IncrementalReadOptions? Incremental { get; init; }
     /// <summary>Stop after this many samples (tests, benchmarks); null runs until cancelled.</summary>
     public int? MaxSamples { get; init; }
     /// <summary>The kernel log to follow for OOM kills (/dev/kmsg on the live machine); null records none.</summary>
@@ -36,7 +39,7 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
     public RecorderOptions Options { get; } = options;
 
     // Keeps every process's last snapshot between samples and re-reads only what moved (IncrementalProcessReader).
-    private readonly IncrementalProcessReader _procs = new(collector.Proc, options.Incremental);
+    private readonly IncrementalProcessReader _procs = new(collector.Proc, options.Incremental ?? IncrementalReadOptions.ForInterval(options.Interval));
 
     /// <summary>What the last sample read and what it kept from the previous one.</summary>
     public IncrementalReadCounts LastCounts => _procs.LastCounts;

@@ -33,7 +33,13 @@ public sealed class IncrementalRecordTests : IDisposable
         using (HistoryStore store = HistoryStore.OpenForWriting(db))
         {
             var recorder = new Recorder(new SnapshotCollector(proc, new SysFs()), store,
-                new RecorderOptions { Interval = TimeSpan.FromMilliseconds(500), TopN = 100, MaxSamples = 12, Retention = new RetentionPolicy(null, null) });
+                new RecorderOptions
+                {
+                    Interval = TimeSpan.FromMilliseconds(500), TopN = 100, MaxSamples = 12, Retention = new RetentionPolicy(null, null),
+                    // no CPU budget for smaps_rollup here (that is a unit test): on a busy machine the first read of 100
+                    // processes would use it up, and this test is about re-reading what moved
+                    Incremental = IncrementalReadOptions.ForInterval(TimeSpan.FromMilliseconds(500)) with { RollupCpuShare = null },
+                });
             await recorder.RunAsync(CancellationToken.None, w =>
             {
                 // right after the sample committed: what /proc says now (the lab grew a little since the read)
