@@ -38,6 +38,7 @@ internal static class PsCommand
         var explain = new Option<bool>("--explain") { Description = "print what each column means" };
         foreach (Option o in new Option[] { sort, top, pids, users, by, columns, pss, noPss, human, wide, kernel, json, csv, explain }) cmd.Options.Add(o);
         SnapshotSource history = SnapshotSource.Add(cmd);
+        Option<bool> cgroup = PsCgroupColumn.AddOption(cmd);
 
         cmd.SetAction(parse =>
         {
@@ -54,6 +55,7 @@ internal static class PsCommand
                     ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.ToLowerInvariant())
                     : PsRenderer.DefaultColumns)
                 .Select(PsRenderer.Column).ToList();
+            cols = PsCgroupColumn.WithColumn(cols, parse.GetValue(cgroup));
             int? topN = parse.GetValue(top);
             if (topN is < 1) throw new CliException(ExitCodes.Usage, $"ps: --top must be at least 1 (got {topN})");
 
@@ -117,6 +119,8 @@ internal static class PsCommand
             if (uidSet is not null) procs = procs.Where(p => p.Uid is uint u && uidSet.Contains(u));
             List<PsRow> rows = procs.Select(p => new PsRow(p, UserNames.System.NameOf(p.Uid),
                 memTotal is > 0 ? Math.Round(100.0 * p.RssBytes / memTotal.Value, 1) : null)).ToList();
+            if (PsCgroupColumn.Wanted(cols, sortColumn, parse.GetValue(cgroup)))
+                rows = replayed is null ? PsCgroupColumn.Fill(rows, GlobalOptions.OpenProc(parse), GlobalOptions.OpenSys(parse)) : PsCgroupColumn.Fill(rows, null, null);
 
             int smapsDenied = rows.Count(r => r.P.SmapsDenied || r.P.SmapsUnavailable);
             bool asJson = parse.GetValue(json), asCsv = parse.GetValue(csv);
@@ -265,6 +269,9 @@ internal sealed record PsProcessJson
     public bool SmapsDenied { get; init; }
     /// <summary>smaps_rollup does not exist (kernel before 4.14): pss/uss unknown.</summary>
     public bool SmapsUnavailable { get; init; }
+    /// <summary>Only with --cgroup (or a cgroup column): the memory cgroup path, null when unknown.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PsCgroupValue? MemoryCgroup { get; init; }
 }
 
 internal sealed record PsTableJson
@@ -328,7 +335,7 @@ internal static class PsJson
             VirtBytes = r.P.VirtBytes, RssBytes = r.P.RssBytes, SharedBytes = r.P.SharedBytes, RssAnonBytes = r.P.RssAnonBytes,
             RssFileBytes = r.P.RssFileBytes, RssShmemBytes = r.P.RssShmemBytes, SwapBytes = r.P.SwapBytes, PssBytes = r.P.PssBytes,
             UssBytes = r.P.UssBytes, SwapPssBytes = r.P.SwapPssBytes, PageTableBytes = r.P.PageTableBytes, DataBytes = r.P.DataBytes,
-            StackBytes = r.P.StackBytes, LockedBytes = r.P.LockedBytes, MemPercent = r.MemPercent, MinorFaults = r.P.MinorFaults,
+            StackBytes = r.P.StackBytes, LockedBytes = r.P.LockedBytes, MemPercent = r.MemPercent, MinorFaults = r.P.MinorFaults, MemoryCgroup = r.Cgroup,
             MajorFaults = r.P.MajorFaults, OomScore = r.P.OomScore, OomScoreAdj = r.P.OomScoreAdj, SmapsDenied = r.P.SmapsDenied,
             SmapsUnavailable = r.P.SmapsUnavailable,
         }).ToList(),

@@ -8,6 +8,8 @@ namespace MemScope.Cli.Commands;
 internal sealed record PsRow(ProcessSnapshot P, string User, double? MemPercent)
 {
     public string Command => P.CommandLine.Length > 0 ? P.CommandLine : $"[{P.Comm}]";
+    /// <summary>Set only when the CGROUP column is wanted (<see cref="PsCgroupColumn"/>); its Path is null when unknown.</summary>
+    public PsCgroupValue? Cgroup { get; init; }
 }
 
 /// <summary>A `ps --by user|command` group: sums over its processes; PSS/USS sums are null when any member's is unknown.</summary>
@@ -42,6 +44,7 @@ internal static class PsRenderer
         new("oom", "OOM", false, (r, _) => r.P.OomScore is long s ? Num(s) : "-", r => r.P.OomScore, true, "oom_score: the OOM killer's badness"),
         new("oomadj", "OOMADJ", false, (r, _) => r.P.OomScoreAdj is long s ? Num(s) : "-", r => r.P.OomScoreAdj, true, "oom_score_adj"),
         new("comm", "COMM", true, (r, _) => r.P.Comm, r => r.P.Comm, false, "command name (stat comm)"),
+        PsCgroupColumn.Column,
         new("command", "COMMAND", true, (r, _) => r.Command, r => r.Command, false, "command line"),
     ];
 
