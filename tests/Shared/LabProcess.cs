@@ -12,10 +12,7 @@ public sealed class LabProcess : IDisposable
 
     public LabProcess(params string[] args)
     {
-        string dll = typeof(MemScope.Cli.CliHost).Assembly.Location;
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(dll);
-        foreach (string a in args) psi.ArgumentList.Add(a);
+        ProcessStartInfo psi = CliRun.StartInfo(args); // MEMSCOPE_BIN when set, else dotnet memscope.dll
         _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start memscope");
         var ready = _process.StandardOutput.ReadLineAsync();
         if (!ready.Wait(TimeSpan.FromSeconds(120)) || ready.Result is null)

@@ -71,6 +71,9 @@ internal static class RecordCommand
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             // SIGTERM (systemd stop, kill) ends the loop between samples like Ctrl-C; the open transaction, if any, completes.
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
+            // Ctrl-C too (CliHost leaves signals to the commands): stop cleanly, then exit 130 as for any interrupted command.
+            bool interrupted = false;
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; interrupted = true; cts.Cancel(); });
             using HistoryStore store = HistoryStore.OpenForWriting(path);
             store.SetMeta("hostname", Environment.MachineName);
             store.SetMeta("kernel", Environment.OSVersion.VersionString);
@@ -87,7 +90,7 @@ internal static class RecordCommand
                 output.Flush();
             }).ConfigureAwait(false);
             error.WriteLine($"memscope: stopped after {n} samples; {store.Path} holds {store.SampleCount} samples, {store.FileBytes / 1024} KiB");
-            return ExitCodes.Ok;
+            return interrupted ? ExitCodes.Interrupted : ExitCodes.Ok;
         });
         return cmd;
     }

@@ -95,11 +95,10 @@ public class AccountLiveTests
     {
         TestEnv.RequireRoot("drops to uid 65534 with setpriv to test the unprivileged path");
         string setpriv = TestEnv.RequireTool("setpriv");
-        string dll = typeof(MemScope.Cli.CliHost).Assembly.Location;
         string RunAsNobody(params string[] args)
         {
             var psi = new ProcessStartInfo(setpriv) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", dll }.Concat(args)) psi.ArgumentList.Add(a);
+            foreach (string a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups" }.Concat(CliRun.Command()).Concat(args)) psi.ArgumentList.Add(a);
             psi.Environment["DOTNET_CLI_HOME"] = "/tmp";
             psi.Environment["HOME"] = "/tmp";
             using var p = Process.Start(psi)!;

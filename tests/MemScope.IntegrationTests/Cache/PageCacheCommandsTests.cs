@@ -167,8 +167,7 @@ public class PageCacheCommandsTests : IDisposable
     public void SigkilledCachestatLeavesNothingAndTheNextStartCleansUp()
     {
         TestEnv.RequireRoot("system-wide tracepoints and tracefs");
-        string dll = Path.Combine(AppContext.BaseDirectory, "memscope.dll");
-        using var p = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { dll, "cachestat", "1" }, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var p = Process.Start(CliRun.StartInfo(["cachestat", "1"]))!; // MEMSCOPE_BIN when set
         try
         {
             string? first = p.StandardOutput.ReadLine(); // "method: ..." once the events are open
@@ -187,7 +186,7 @@ public class PageCacheCommandsTests : IDisposable
             Assert.Equal(0, t.WriteCommand("uprobe_events", $"p:memscope_{dead}/crashed /bin/true:0x0"));
         Assert.Contains($"memscope_{dead}/crashed", CacheTestFiles.MemscopeTracefsEntries());
 
-        using var again = Process.Start(new ProcessStartInfo("dotnet") { ArgumentList = { dll, "cachestat", "0.2", "1" }, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        using var again = Process.Start(CliRun.StartInfo(["cachestat", "0.2", "1"]))!;
         string err = again.StandardError.ReadToEnd();
         again.WaitForExit();
         Assert.True(again.ExitCode == 0, err);

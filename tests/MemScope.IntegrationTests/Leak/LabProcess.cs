@@ -11,11 +11,8 @@ internal sealed class LabProcess : IDisposable
 
     public LabProcess(params string[] args)
     {
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "memscope"))
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        foreach (string a in args) psi.ArgumentList.Add(a);
+        // MEMSCOPE_BIN when set, else the built apphost
+        ProcessStartInfo psi = MemScope.TestSupport.CliRun.StartInfo(args, apphost: true);
         _process = Process.Start(psi)!;
         // The lab prints its pid and plan first: wait for it so the runtime's start-up is over.
         FirstLine = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException(

@@ -10,17 +10,8 @@ public sealed class LabProcess : IDisposable
 
     public LabProcess(params string[] args)
     {
-        string exe = Path.Combine(AppContext.BaseDirectory, "memscope");
-        var psi = new ProcessStartInfo(File.Exists(exe) ? exe : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (!File.Exists(exe)) psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "memscope.dll"));
-        psi.ArgumentList.Add("lab");
-        foreach (string a in args) psi.ArgumentList.Add(a);
+        // MEMSCOPE_BIN when set, else the built apphost (or dotnet memscope.dll)
+        ProcessStartInfo psi = MemScope.TestSupport.CliRun.StartInfo(["lab", .. args], apphost: true, redirectStdin: true);
         _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start memscope lab");
     }
 

@@ -83,10 +83,9 @@ public class PsLiveTests
     {
         TestEnv.RequireRoot("to drop to uid 65534 for the unprivileged run");
         string setpriv = TestEnv.RequireTool("setpriv");
-        string dll = Path.Combine(AppContext.BaseDirectory, "memscope.dll");
-        string dotnet = Environment.ProcessPath is string p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : TestEnv.RequireTool("dotnet");
         var psi = new ProcessStartInfo(setpriv) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", dotnet, dll, "ps", "--pss", "--json" }) psi.ArgumentList.Add(a);
+        // CliRun.Command: MEMSCOPE_BIN when set, else dotnet memscope.dll
+        foreach (string a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups" }.Concat(CliRun.Command()).Concat(["ps", "--pss", "--json"])) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_HOME"] = "/tmp";
         psi.Environment["HOME"] = "/tmp";
         using Process proc = Process.Start(psi)!;
@@ -121,11 +120,7 @@ public class BadInputProcessTests
     [InlineData(2, "ps", "--proc-root", "/tmp")]
     public void One_line_and_an_exit_code(int code, params string[] args)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "memscope.dll");
-        string dotnet = Environment.ProcessPath is string p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
-        var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(dll);
-        foreach (string a in args) psi.ArgumentList.Add(a);
+        ProcessStartInfo psi = CliRun.StartInfo(args); // the real executable: MEMSCOPE_BIN when set, else dotnet memscope.dll
         using Process proc = Process.Start(psi)!;
         string stdout = proc.StandardOutput.ReadToEnd();
         string stderr = proc.StandardError.ReadToEnd();

@@ -29,10 +29,7 @@ public sealed partial class ServeProcess : IDisposable
     /// <summary>Starts the server and waits for its "listening on" line. Pass no --listen to test the default bind.</summary>
     public static ServeProcess Start(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(CliDll);
-        psi.ArgumentList.Add("serve");
-        foreach (string a in args) psi.ArgumentList.Add(a);
+        ProcessStartInfo psi = MemScope.TestSupport.CliRun.StartInfo(["serve", .. args]); // MEMSCOPE_BIN when set
         psi.Environment["DOTNET_gcServer"] = "0";
         var p = Process.Start(psi)!;
         var lines = new List<string>();

@@ -23,10 +23,7 @@ internal sealed class RecorderProcess : IDisposable
 
     public RecorderProcess(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(CliDll);
-        psi.ArgumentList.Add("record");
-        foreach (string a in args) psi.ArgumentList.Add(a);
+        ProcessStartInfo psi = MemScope.TestSupport.CliRun.StartInfo(["record", .. args]); // MEMSCOPE_BIN when set
         Process = Process.Start(psi)!;
         Process.OutputDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
         Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) ErrorLines.Enqueue(e.Data); };

@@ -5,7 +5,8 @@ namespace MemScope.IntegrationTests.Top;
 
 public class TopTests
 {
-    private static readonly string Dll = typeof(MemScope.Cli.CliHost).Assembly.Location;
+    /// <summary>The command that starts memscope in the tmux pane: MEMSCOPE_BIN when set, else dotnet memscope.dll.</summary>
+    private static readonly string Memscope = string.Join(' ', CliRun.Command());
 
     private static double ParseHuman(string s)
     {
@@ -73,7 +74,7 @@ public class TopTests
         }
 
         Tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "30",
-            $"env NO_COLOR=1 dotnet {Dll} top -d 1; echo MEMSCOPE_TOP_EXITED; sleep 60");
+            $"env NO_COLOR=1 {Memscope} top -d 1; echo MEMSCOPE_TOP_EXITED; sleep 60");
         try
         {
             string pid = lab.Pid.ToString(CultureInfo.InvariantCulture);
