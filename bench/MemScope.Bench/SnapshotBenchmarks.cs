@@ -27,7 +27,7 @@ public class SnapshotBenchmarks
 [MemoryDiagnoser]
 public class ParserBenchmarks
 {
-    private string _meminfo = "", _stat = "", _status = "", _rollup = "", _vmstat = "";
+    private string _meminfo = "", _stat = "", _statm = "", _status = "", _rollup = "", _vmstat = "";
     private readonly string _self = $"/proc/{Environment.ProcessId}";
 
     [GlobalSetup]
@@ -36,6 +36,7 @@ public class ParserBenchmarks
         _meminfo = File.ReadAllText("/proc/meminfo");
         _vmstat = File.ReadAllText("/proc/vmstat");
         _stat = File.ReadAllText($"{_self}/stat");
+        _statm = File.ReadAllText($"{_self}/statm");
         _status = File.ReadAllText($"{_self}/status");
         _rollup = File.ReadAllText($"{_self}/smaps_rollup");
     }
@@ -51,6 +52,12 @@ public class ParserBenchmarks
 
     [Benchmark(Description = "ProcPidStat.Parse (text)")]
     public ProcPidStat StatParse() => ProcPidStat.Parse(_stat, "stat");
+
+    [Benchmark(Description = "ProcPidStatm.Parse (text)")]
+    public ProcPidStatm StatmParse() => ProcPidStatm.Parse(_statm, "statm");
+
+    [Benchmark(Description = "ProcPidStatus.Read self")]
+    public ProcPidStatus StatusRead() => ProcPidStatus.Read($"{_self}/status");
 
     [Benchmark(Description = "ProcPidStatus.Parse (text)")]
     public ProcPidStatus StatusParse() => ProcPidStatus.Parse(_status, "status");

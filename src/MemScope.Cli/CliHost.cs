@@ -11,7 +11,7 @@ public static class CliHost
     {
         stdout ??= Console.Out;
         stderr ??= Console.Error;
-        RootCommand root = CommandTree.Build();
+        RootCommand root = CommandTree.Build(args);
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

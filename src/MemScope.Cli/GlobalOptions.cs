@@ -32,6 +32,9 @@ public static class GlobalOptions
     {
         string root = parse.GetValue(ProcRoot) ?? "/proc";
         var fs = new ProcFs(root);
+        // The default /proc is the kernel's own: checking it costs a second meminfo read in every command (start-up
+        // time of `free`); a --proc-root given by the user is checked.
+        if (parse.GetResult(ProcRoot) is not { Implicit: false } && root == "/proc") return fs;
         if (!fs.LooksLikeProcfs())
             throw new CliException(ExitCodes.Usage, $"--proc-root {root}: not a procfs (no readable meminfo there)");
         return fs;

@@ -101,6 +101,7 @@ internal static class PsCommand
                     Processes = true,
                     Detail = wantSmaps ? ProcessDetail.WithSmapsRollup : ProcessDetail.Cheap,
                     Pids = pidSet,
+                    MaxParallelism = Environment.ProcessorCount,
                 });
             }
             if (pidSet is not null)

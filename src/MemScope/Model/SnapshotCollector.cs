@@ -11,6 +11,12 @@ public sealed record CollectOptions
     public ProcessDetail Detail { get; init; } = ProcessDetail.Cheap;
     /// <summary>Only these pids (null: all).</summary>
     public IReadOnlySet<int>? Pids { get; init; }
+    /// <summary>
+    /// Threads reading processes (1: the calling thread only). A one-shot full scan (`ps`) passes the core count: the
+    /// time goes to the kernel generating the files, which runs in parallel per process. Scans of fewer than
+    /// <see cref="SnapshotCollector.ParallelThreshold"/> processes stay on one thread.
+    /// </summary>
+    public int MaxParallelism { get; init; } = 1;
 }
 
 /// <summary>Takes a <see cref="Snapshot"/> from a procfs/sysfs root. Holds no state between snapshots.</summary>
@@ -18,6 +24,9 @@ public sealed class SnapshotCollector(ProcFs proc, SysFs sys)
 {
     public ProcFs Proc { get; } = proc;
     public SysFs Sys { get; } = sys;
+
+    /// <summary>Processes per extra thread below which a parallel scan is not worth a thread's start-up.</summary>
+    public const int ParallelThreshold = 128;
 
     public Snapshot Collect(CollectOptions? options = null)
     {
@@ -30,17 +39,57 @@ public sealed class SnapshotCollector(ProcFs proc, SysFs sys)
         if (options.Processes)
         {
             var reader = new ProcessReader(Proc);
-            IEnumerable<int> pids = options.Pids is { } only ? only.Order() : Proc.ListPids();
-            foreach (int pid in pids)
+            List<int> pids = options.Pids is { } only ? only.Order().ToList() : Proc.ListPids();
+            int workers = Math.Min(options.MaxParallelism, pids.Count / ParallelThreshold);
+            if (workers <= 1)
             {
-                try
+                foreach (int pid in pids)
                 {
-                    ProcessSnapshot? p = reader.TryRead(pid, options.Detail);
-                    if (p is null) gone++; else processes.Add(p);
+                    try
+                    {
+                        ProcessSnapshot? p = reader.TryRead(pid, options.Detail);
+                        if (p is null) gone++; else processes.Add(p);
+                    }
+                    catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed)
+                    {
+                        denied++;
+                    }
                 }
-                catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed)
+            }
+            else
+            {
+                // Each worker takes the next unread pid; results land at the pid's index so the order is the serial one.
+                var results = new ProcessSnapshot?[pids.Count];
+                var outcome = new byte[pids.Count]; // 0 read, 1 gone, 2 denied
+                int next = -1;
+                void Work()
                 {
-                    denied++;
+                    for (int i = Interlocked.Increment(ref next); i < pids.Count; i = Interlocked.Increment(ref next))
+                    {
+                        try
+                        {
+                            results[i] = reader.TryRead(pids[i], options.Detail);
+                            if (results[i] is null) outcome[i] = 1;
+                        }
+                        catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed)
+                        {
+                            outcome[i] = 2;
+                        }
+                    }
+                }
+                var threads = new Thread[workers - 1];
+                for (int t = 0; t < threads.Length; t++)
+                {
+                    threads[t] = new Thread(Work) { IsBackground = true, Name = "memscope scan" };
+                    threads[t].Start();
+                }
+                Work();
+                foreach (Thread t in threads) t.Join();
+                for (int i = 0; i < pids.Count; i++)
+                {
+                    if (results[i] is { } p) processes.Add(p);
+                    else if (outcome[i] == 1) gone++;
+                    else denied++;
                 }
             }
         }

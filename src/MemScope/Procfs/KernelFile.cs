@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Buffers;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
 
 namespace MemScope.Procfs;
 
@@ -9,7 +8,7 @@ namespace MemScope.Procfs;
 /// Reads small kernel files whole. procfs reports sizes of 0 or 4096 whatever the content, so the length is
 /// never trusted: we read until EOF into a pooled buffer that grows as needed.
 /// </summary>
-public static class KernelFile
+public static partial class KernelFile
 {
     private const int Enoent = 2, Esrch = 3, Eacces = 13, Eperm = 1, Enotdir = 20;
 
@@ -58,46 +57,68 @@ public static class KernelFile
         }
     }
 
-    /// <summary>Reads the whole file into <paramref name="buffer"/> (rented from the shared pool, grown as needed).</summary>
-    public static int ReadInto(string path, ref byte[] buffer)
+    /// <summary>
+    /// Reads the whole file into <paramref name="buffer"/> (rented from the shared pool, grown as needed). Plain
+    /// open/read/close: .NET's FileStream/File.OpenHandle adds an fstat and a flock per open, a third of the syscalls
+    /// of a per-process scan that opens seven small files for each of a thousand processes.
+    /// </summary>
+    public static unsafe int ReadInto(string path, ref byte[] buffer)
     {
-        SafeFileHandle handle;
+        int fd;
+        do fd = Open(path, OpenReadOnlyCloexec);
+        while (fd < 0 && Marshal.GetLastPInvokeError() == Eintr);
+        if (fd < 0) throw FromErrno(path, Marshal.GetLastPInvokeError());
         try
         {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Classify(path, e);
-        }
-
-        using (handle)
-        {
             int total = 0;
-            try
+            while (true)
             {
-                while (true)
+                if (total == buffer.Length)
                 {
-                    if (total == buffer.Length)
-                    {
-                        byte[] bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                        Buffer.BlockCopy(buffer, 0, bigger, 0, total);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = bigger;
-                    }
-                    // procfs files are not seekable streams in the usual sense; sequential reads at our offset work.
-                    int read = RandomAccess.Read(handle, buffer.AsSpan(total), total);
-                    if (read <= 0) break;
-                    total += read;
+                    byte[] bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    Buffer.BlockCopy(buffer, 0, bigger, 0, total);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
                 }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw Classify(path, e);
+                nint read;
+                fixed (byte* p = &buffer[total]) read = Read(fd, p, buffer.Length - total);
+                if (read == 0) break;
+                if (read < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Eintr) continue;
+                    throw FromErrno(path, errno);
+                }
+                total += (int)read;
             }
             return total;
         }
+        finally
+        {
+            Close(fd);
+        }
     }
+
+    /// <summary>The three fixed outcomes for an errno of open(2)/read(2).</summary>
+    internal static KernelFileException FromErrno(string path, int errno) => errno switch
+    {
+        Enoent or Enotdir => new KernelFileException(KernelFileError.Gone, path, "no such file"),
+        Esrch => new KernelFileException(KernelFileError.Gone, path, "process exited"),
+        Eacces or Eperm => new KernelFileException(KernelFileError.Denied, path, "permission denied"),
+        _ => new KernelFileException(KernelFileError.Io, path, Marshal.GetPInvokeErrorMessage(errno)),
+    };
+
+    private const int OpenReadOnlyCloexec = 0x80000; // O_RDONLY | O_CLOEXEC
+    private const int Eintr = 4;
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static unsafe partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
 
     /// <summary>Maps an I/O exception to one of the three fixed outcomes.</summary>
     public static KernelFileException Classify(string path, Exception e)
