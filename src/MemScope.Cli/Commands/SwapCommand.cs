@@ -97,10 +97,12 @@ public static class SwapCommand
             throw new CliException(ExitCodes.NotFound,
                 $"swap needs two samples for rates; {MemScope.Store.SnapshotReplay.Format(replay.Find(at).Time)} is the first sample of {replay.Store.Path} ({replay.Describe()})");
         string missing = b.System.Zoneinfo is null ? "; zoneinfo, swap devices and sysctls are not in this recording (older schema)" : "";
-        SwapReport report = SwapAnalysis.Build(a, b, b.System.SysVm, [], [], _ => null, topN) with
+        bool cgroupsRecorded = b.System.MemoryCgroups is not null;
+        SwapReport report = SwapAnalysis.Build(a, b, b.System.SysVm, a.System.MemoryCgroups ?? [], b.System.MemoryCgroups ?? [], _ => null, topN) with
         {
             Replay = $"replay of {replay.Store.Path} at {MemScope.Store.SnapshotReplay.Format(b.Time)} (rates over the {Snapshot.Elapsed(a, b):0.0} s since the sample of {a.Time.ToLocalTime():HH:mm:ss}); " +
-                     $"SWAP PSS only where smaps_rollup was recorded (top processes by RSS), memory cgroups not recorded{missing}",
+                     $"SWAP PSS only where smaps_rollup was recorded (top processes by RSS), a process's cgroup is not recorded" +
+                     (cgroupsRecorded ? "" : ", memory cgroups not recorded") + missing,
         };
         if (asJson)
         {

@@ -20,4 +20,9 @@ public sealed record SystemSnapshot
     public Buddyinfo? Buddyinfo { get; init; }
     /// <summary>/proc/swaps: active swap areas (empty when none is active).</summary>
     public Swaps? Swaps { get; init; }
+    /// <summary>
+    /// Memory cgroups with the cheap figures (usage, limit, swap, failcnt, events; <see cref="Sysfs.MemoryCgroups.AllCheap"/>),
+    /// as the recorder stores them; null when not read (live snapshots, recordings before schema 3).
+    /// </summary>
+    public IReadOnlyList<Sysfs.MemoryCgroup>? MemoryCgroups { get; init; }
 }

@@ -27,7 +27,6 @@ public static class DoctorReplay
 
         var notRecorded = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["cgroup-limit"] = "memory cgroups are " + NotInRecording,
             ["account-gap"] = $"{NotInRecording}: PSS only for the top processes by RSS (smaps_rollup), no tmpfs/SysV/kernel extras",
         };
         var partly = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -43,6 +42,12 @@ public static class DoctorReplay
             notRecorded["watermark"] = $"/proc/zoneinfo is {NotInRecording}{schemaNote}";
             notRecorded["numa-imbalance"] = $"/proc/zoneinfo is {NotInRecording}{schemaNote}";
         }
+        IReadOnlyList<CgroupObservation>? cgroups = null;
+        string cgroupsNote = store.SchemaVersion < 3 ? $" (schema {store.SchemaVersion} recording)" : "";
+        if (samples[0].System.MemoryCgroups is { } cgFirst && last.System.MemoryCgroups is { } cgLast)
+            cgroups = CgroupObserver.Pair(cgFirst, cgLast);
+        else
+            notRecorded["cgroup-limit"] = $"memory cgroups are {NotInRecording}{cgroupsNote}";
         if (last.System.SysVm is null) notRecorded["overcommit"] = $"vm sysctls (overcommit_memory) are {NotInRecording}{schemaNote}";
 
         IReadOnlyList<OomKillNote>? kills = null;
@@ -69,7 +74,8 @@ public static class DoctorReplay
             SlabUnavailableReason = "per-cache figures are " + NotInRecording,
             OomKills = kills,
             OomLogUnavailableReason = killsWhy,
-            CgroupsUnavailableReason = "memory cgroups are " + NotInRecording,
+            Cgroups = cgroups,
+            CgroupsUnavailableReason = cgroups is null ? $"memory cgroups are {NotInRecording}{cgroupsNote}" : null,
             Lang = lang,
             ReplayOf = $"replay of {store.Path}: {samples.Count} sample(s) from {SnapshotReplay.Format(samples[0].Time)} to {SnapshotReplay.Format(last.Time)}" +
                        $" (window {SnapshotReplay.Format(from)} to {SnapshotReplay.Format(at)})",

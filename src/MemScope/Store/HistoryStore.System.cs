@@ -15,20 +15,25 @@ namespace MemScope.Store;
 /// </summary>
 public sealed partial class HistoryStore
 {
-    private static readonly string[] SampleColumnsV2 = ["zoneinfo", "buddyinfo", "swaps"];
+    private static readonly string[] SampleColumnsV2 = ["zoneinfo", "buddyinfo", "swaps", "cgroups"];
+    private readonly Dictionary<(int Version, string Path), long> _cgroupIds = new();
+    private SqliteCommand? _insertCgroup, _selectCgroup, _insertCgroupSample;
     private byte[]? _lastSysctlBlob;
     private List<(long FirstSample, byte[] Blob)>? _sysctlRows;
     private readonly Dictionary<long, SysVm> _sysctlDecoded = new();
     private SqliteCommand? _insertSysctl, _insertEvent;
 
-    /// <summary>The columns a sample read selects: v1's, then id, then the v2 blobs (NULL in a v1 file).</summary>
+    /// <summary>The columns a sample read selects: v1's, then id, then the v2 blobs and the v3 cgroup count (NULL where the file predates them).</summary>
     private string ReadColumns => string.Join(", ", SampleColumns) + ", id, " +
-        (SchemaVersion >= 2 ? string.Join(", ", SampleColumnsV2) : "NULL, NULL, NULL");
+        (SchemaVersion >= 2 ? "zoneinfo, buddyinfo, swaps" : "NULL, NULL, NULL") + ", " + (SchemaVersion >= 3 ? "cgroups" : "NULL");
 
     private void DisposeSystemCommands()
     {
         _insertSysctl?.Dispose();
         _insertEvent?.Dispose();
+        _insertCgroup?.Dispose();
+        _selectCgroup?.Dispose();
+        _insertCgroupSample?.Dispose();
     }
 
     // ---------------------------------------------------------------- blob writer
@@ -228,6 +233,109 @@ public sealed partial class HistoryStore
         p["$zoneinfo"].Value = s.Zoneinfo is { } z ? EncodeZoneinfo(z, tx) : DBNull.Value;
         p["$buddyinfo"].Value = s.Buddyinfo is { } b ? EncodeBuddyinfo(b, tx) : DBNull.Value;
         p["$swaps"].Value = s.Swaps is { } sw ? EncodeSwaps(sw) : DBNull.Value;
+        p["$cgroups"].Value = s.MemoryCgroups is { } cg ? cg.Count : DBNull.Value;
+    }
+
+    // ---------------------------------------------------------------- memory cgroups (v3)
+
+    private long CgroupId(Sysfs.MemoryCgroup g, SqliteTransaction tx)
+    {
+        var key = ((int)g.Version, g.Path);
+        if (_cgroupIds.TryGetValue(key, out long id)) return id;
+        if (_insertCgroup is null)
+        {
+            _insertCgroup = _conn.CreateCommand();
+            _insertCgroup.CommandText = "INSERT OR IGNORE INTO cgroups(version, path) VALUES ($v, $p)";
+            _selectCgroup = _conn.CreateCommand();
+            _selectCgroup.CommandText = "SELECT id FROM cgroups WHERE version = $v AND path = $p";
+        }
+        foreach (SqliteCommand cmd in new[] { _insertCgroup, _selectCgroup! })
+        {
+            cmd.Transaction = tx;
+            cmd.Parameters.Clear();
+            cmd.Parameters.AddWithValue("$v", key.Item1);
+            cmd.Parameters.AddWithValue("$p", g.Path);
+        }
+        _insertCgroup.ExecuteNonQuery();
+        id = (long)_selectCgroup!.ExecuteScalar()!;
+        if (_cgroupIds.Count > 10_000) _cgroupIds.Clear();
+        _cgroupIds[key] = id;
+        return id;
+    }
+
+    private void AppendCgroups(long sampleId, IReadOnlyList<Sysfs.MemoryCgroup> groups, SqliteTransaction tx)
+    {
+        _insertCgroupSample ??= Prepared(_conn, "cgroup_samples",
+            ["sample_id", "cgroup_id", "usage", "limit_bytes", "limit_is_max", "swap", "swap_limit", "swap_limit_is_max", "failcnt", "oom_kills", "events"]);
+        _insertCgroupSample.Transaction = tx;
+        var p = _insertCgroupSample.Parameters;
+        foreach (Sysfs.MemoryCgroup g in groups)
+        {
+            p["$sample_id"].Value = sampleId;
+            p["$cgroup_id"].Value = CgroupId(g, tx);
+            p["$usage"].Value = Db(g.UsageBytes);
+            p["$limit_bytes"].Value = Db(g.LimitBytes);
+            p["$limit_is_max"].Value = g.LimitIsMax ? 1 : 0;
+            p["$swap"].Value = Db(g.SwapUsageBytes);
+            p["$swap_limit"].Value = Db(g.SwapLimitBytes);
+            p["$swap_limit_is_max"].Value = g.SwapLimitIsMax ? 1 : 0;
+            p["$failcnt"].Value = Db(g.Failcnt);
+            p["$oom_kills"].Value = Db(g.OomKills);
+            if (g.Events is { } e)
+            {
+                var o = new Blob();
+                foreach (ulong? v in new[] { e.Low, e.High, e.Max, e.Oom, e.OomKill, e.OomGroupKill }) o.N(v);
+                p["$events"].Value = o.ToArray();
+            }
+            else p["$events"].Value = DBNull.Value;
+            _insertCgroupSample.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Adds the memory cgroups recorded with a sample (schema 3; the sample's cgroups count says whether they were read).</summary>
+    private Snapshot WithCgroups(Snapshot s, long sampleId)
+    {
+        if (SchemaVersion < 3) return s;
+        using var cmd = _conn.CreateCommand();
+        cmd.CommandText = """
+            SELECT s.cgroups, c.version, c.path, g.usage, g.limit_bytes, g.limit_is_max, g.swap, g.swap_limit, g.swap_limit_is_max, g.failcnt, g.oom_kills, g.events
+            FROM samples s LEFT JOIN cgroup_samples g ON g.sample_id = s.id LEFT JOIN cgroups c ON c.id = g.cgroup_id
+            WHERE s.id = $id ORDER BY c.version, c.path
+            """;
+        cmd.Parameters.AddWithValue("$id", sampleId);
+        using var r = cmd.ExecuteReader();
+        var list = new List<Sysfs.MemoryCgroup>();
+        bool recorded = false;
+        while (r.Read())
+        {
+            if (r.IsDBNull(0)) return s;
+            recorded = true;
+            if (r.IsDBNull(1)) continue;
+            ulong? U(int i) => r.IsDBNull(i) ? null : (ulong)r.GetInt64(i);
+            Sysfs.CgroupMemoryEvents? events = null;
+            if (!r.IsDBNull(11))
+            {
+                var br = new Reader((byte[])r[11]);
+                events = new Sysfs.CgroupMemoryEvents(br.N(), br.N(), br.N(), br.N(), br.N(), br.N());
+                br.Done();
+            }
+            list.Add(new Sysfs.MemoryCgroup
+            {
+                Version = (Sysfs.CgroupVersion)r.GetInt32(1),
+                Path = r.GetString(2),
+                Directory = "",
+                UsageBytes = U(3),
+                LimitBytes = U(4),
+                LimitIsMax = r.GetInt64(5) != 0,
+                SwapUsageBytes = U(6),
+                SwapLimitBytes = U(7),
+                SwapLimitIsMax = r.GetInt64(8) != 0,
+                Failcnt = U(9),
+                OomKills = U(10),
+                Events = events,
+            });
+        }
+        return recorded ? s with { System = s.System with { MemoryCgroups = list } } : s;
     }
 
     /// <summary>Adds the v2 sources to a row read with <see cref="ReadColumns"/> (columns 26 = id, 27..29 = blobs).</summary>

@@ -371,6 +371,7 @@ public sealed partial class HistoryStore : IDisposable
         BindSystemV2(p, s.System, tx);
         long sampleId = (long)_insertSample.ExecuteScalar()!;
         if (s.System.SysVm is { } sysvm) AppendSysctlsIfChanged(sampleId, s.Time, sysvm, tx);
+        if (s.System.MemoryCgroups is { } cgroups) AppendCgroups(sampleId, cgroups, tx);
 
         _insertProcess ??= Prepared(_conn, "process_samples", ProcessColumns);
         _insertProcess.Transaction = tx;
@@ -515,6 +516,8 @@ public sealed partial class HistoryStore : IDisposable
         cmd.Parameters.AddWithValue("$t", value);
         cmd.CommandText = $"DELETE FROM process_samples WHERE sample_id IN (SELECT id FROM samples WHERE {condition})";
         cmd.ExecuteNonQuery();
+        cmd.CommandText = $"DELETE FROM cgroup_samples WHERE sample_id IN (SELECT id FROM samples WHERE {condition})";
+        cmd.ExecuteNonQuery();
         cmd.CommandText = $"DELETE FROM samples WHERE {condition}";
         int n = cmd.ExecuteNonQuery();
         DeleteOrphanedSystemRows(cmd);
@@ -599,6 +602,7 @@ public sealed partial class HistoryStore : IDisposable
             if (!r.Read()) throw new StoreException(StoreError.NotFound, $"{Path}: no sample {sampleId}");
             snap = ReadSampleRow(r);
         }
+        snap = WithCgroups(snap, sampleId);
         return processes ? snap with { Processes = ReadProcesses(sampleId) } : snap;
     });
 

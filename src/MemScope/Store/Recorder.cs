@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MemScope.Model;
 using MemScope.Procfs;
+using MemScope.Sysfs;
 
 namespace MemScope.Store;
 
@@ -24,6 +25,8 @@ public sealed record RecorderOptions
     public string? KmsgPath { get; init; }
     /// <summary>How often the vm sysctls are read again (they are stored only when they changed).</summary>
     public TimeSpan SysctlInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>At most this many memory cgroups per sample (the largest by usage); 0 records none.</summary>
+    public int MaxCgroups { get; init; } = 256;
 }
 
 /// <summary>One committed sample, reported after its transaction committed.</summary>
@@ -53,6 +56,24 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
         return s with { Processes = procs, ProcessesGone = gone, ProcessesDenied = denied };
     }
 
+    private MemoryCgroups? DiscoverCgroups()
+    {
+        if (Options.MaxCgroups <= 0) return null;
+        try { return MemoryCgroups.Discover(collector.Proc, collector.Sys); }
+        catch (Exception e) when (e is KernelFileException or IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>The memory cgroups' cheap figures (usage, limit, swap, failcnt, events); null when unreadable this time.</summary>
+    private IReadOnlyList<MemoryCgroup>? ReadCgroups(MemoryCgroups cgroups)
+    {
+        try
+        {
+            List<MemoryCgroup> all = cgroups.AllCheap().ToList();
+            return all.Count <= Options.MaxCgroups ? all : all.OrderByDescending(g => g.UsageBytes ?? 0).Take(Options.MaxCgroups).ToList();
+        }
+        catch (Exception e) when (e is KernelFileException or IOException or UnauthorizedAccessException) { return null; }
+    }
+
     private OomEventTap? OpenOomTap()
     {
         if (Options.KmsgPath is not string path)
@@ -76,6 +97,7 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
         int taken = 0;
         using OomEventTap? oom = OpenOomTap();
         long sysctlDue = 0;
+        MemoryCgroups? cgroups = DiscoverCgroups();
         while (!ct.IsCancellationRequested)
         {
             long t0 = Stopwatch.GetTimestamp();
@@ -87,6 +109,7 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
                 catch (KernelFileException) { }
                 sysctlDue = t0 + (long)(Options.SysctlInterval.TotalSeconds * Stopwatch.Frequency);
             }
+            if (cgroups is not null) s = s with { System = s.System with { MemoryCgroups = ReadCgroups(cgroups) } };
             long t1 = Stopwatch.GetTimestamp();
             long id = store.Append(s, Options.TopN);
             oom?.Poll(store, s.System.UptimeSeconds is double up ? s.Time.AddSeconds(-up) : null);

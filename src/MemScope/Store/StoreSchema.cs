@@ -13,7 +13,7 @@ public static class StoreSchema
     public const int ApplicationId = 0x4D534350;
 
     /// <summary>The schema this build writes; it reads every version up to this one.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     /// <summary>Migration i brings the schema from version i to i+1 (index 0 creates version 1).</summary>
     internal static readonly string[] Migrations =
@@ -83,6 +83,19 @@ public static class StoreSchema
             line TEXT NOT NULL,
             UNIQUE(boot_id, kmsg_seq));
         CREATE INDEX events_time ON events(time_ms);
+        """,
+        // v3: memory cgroups with the cheap figures (usage, limit, swap, failcnt, events) per sample, for the doctor's
+        // cgroup-limit rule and swap's cgroup table. samples.cgroups = how many were read (NULL: not read).
+        """
+        ALTER TABLE samples ADD COLUMN cgroups INTEGER;
+        CREATE TABLE cgroups(id INTEGER PRIMARY KEY, version INTEGER NOT NULL, path TEXT NOT NULL, UNIQUE(version, path));
+        CREATE TABLE cgroup_samples(
+            sample_id INTEGER NOT NULL,
+            cgroup_id INTEGER NOT NULL,
+            usage INTEGER, limit_bytes INTEGER, limit_is_max INTEGER NOT NULL,
+            swap INTEGER, swap_limit INTEGER, swap_limit_is_max INTEGER NOT NULL,
+            failcnt INTEGER, oom_kills INTEGER, events BLOB,
+            PRIMARY KEY(sample_id, cgroup_id)) WITHOUT ROWID;
         """,
     ];
 

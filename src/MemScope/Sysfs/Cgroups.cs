@@ -196,6 +196,70 @@ public sealed class MemoryCgroups
         }
     }
 
+    /// <summary>
+    /// Every memory cgroup with only the figures the swap view and the doctor's limit rule use (usage, limit, swap,
+    /// failcnt, events, OOM kills): a few small files each, no memory.stat, no PSI, no process count. For the recorder.
+    /// </summary>
+    public IEnumerable<MemoryCgroup> AllCheap()
+    {
+        foreach (CgroupHierarchy h in Hierarchies)
+            foreach (string dir in Walk(h.Directory))
+            {
+                string rel = System.IO.Path.GetRelativePath(h.Directory, dir);
+                string path = rel == "." ? "/" : "/" + rel.Replace('\\', '/');
+                if ((h.Version == CgroupVersion.V1 ? ReadV1Cheap(dir, path) : ReadV2Cheap(dir, path, path == "/")) is { } cg) yield return cg;
+            }
+    }
+
+    private static MemoryCgroup? ReadV1Cheap(string dir, string path)
+    {
+        ulong? usage = Number(dir, "memory.usage_in_bytes");
+        if (usage is null) return null;
+        (ulong? limit, bool limitMax) = V1Limit(Number(dir, "memory.limit_in_bytes"));
+        ulong? memswUsage = Number(dir, "memory.memsw.usage_in_bytes");
+        (ulong? memswLimit, bool memswMax) = V1Limit(Number(dir, "memory.memsw.limit_in_bytes"));
+        IReadOnlyDictionary<string, ulong> oomControl = KeyValues(dir, "memory.oom_control");
+        return new MemoryCgroup
+        {
+            Version = CgroupVersion.V1,
+            Path = path,
+            Directory = dir,
+            UsageBytes = usage,
+            LimitBytes = limit,
+            LimitIsMax = limitMax,
+            SwapUsageBytes = memswUsage is ulong mu && usage is ulong u ? (mu >= u ? mu - u : 0) : null,
+            SwapLimitBytes = memswLimit is ulong ml && limit is ulong l && ml >= l ? ml - l : null,
+            SwapLimitIsMax = memswMax,
+            Failcnt = Number(dir, "memory.failcnt"),
+            OomKills = oomControl.TryGetValue("oom_kill", out ulong k) ? k : null,
+        };
+    }
+
+    private static MemoryCgroup? ReadV2Cheap(string dir, string path, bool isRoot)
+    {
+        (ulong? current, _) = V2Value(dir, "memory.current");
+        if (current is null && !isRoot) return null;
+        (ulong? max, bool maxIsMax) = V2Value(dir, "memory.max");
+        (ulong? swapMax, bool swapMaxIsMax) = V2Value(dir, "memory.swap.max");
+        IReadOnlyDictionary<string, ulong> ev = KeyValues(dir, "memory.events");
+        CgroupMemoryEvents? events = ev.Count == 0 ? null : new CgroupMemoryEvents(Get(ev, "low"), Get(ev, "high"), Get(ev, "max"),
+            Get(ev, "oom"), Get(ev, "oom_kill"), Get(ev, "oom_group_kill"));
+        return new MemoryCgroup
+        {
+            Version = CgroupVersion.V2,
+            Path = path,
+            Directory = dir,
+            UsageBytes = current,
+            LimitBytes = max,
+            LimitIsMax = maxIsMax,
+            SwapUsageBytes = V2Value(dir, "memory.swap.current").Value,
+            SwapLimitBytes = swapMax,
+            SwapLimitIsMax = swapMaxIsMax,
+            Events = events,
+            OomKills = events?.OomKill,
+        };
+    }
+
     /// <summary>Reads the cgroup at <paramref name="cgroupPath"/> ("/a/b") of the given version; null when it does not exist.</summary>
     public MemoryCgroup? Read(CgroupVersion version, string cgroupPath)
     {

@@ -91,6 +91,9 @@ public sealed class SystemReplayLabTests : IDisposable
             Assert.NotEmpty(root.GetProperty("zones").EnumerateArray());
             Assert.Equal(long.Parse(File.ReadAllText("/proc/sys/vm/swappiness").Trim(), CultureInfo.InvariantCulture), root.GetProperty("swappiness").GetInt64());
             Assert.StartsWith("replay of ", root.GetProperty("replay").GetString());
+            // The lab's memory cgroup was recorded: its swap shows in the cgroup table as it does live.
+            JsonElement cg = root.GetProperty("cgroups").EnumerateArray().Single(c => c.GetProperty("path").GetString() == cgroupPath);
+            Assert.True(cg.GetProperty("swap_bytes").GetUInt64() >= overflow / 2, $"cgroup swap {cg.GetProperty("swap_bytes").GetUInt64()}");
         }
         CliResult human = CliRun.Run("--proc-root", Empty, "swap", "--db", Db, "--at", at);
         Assert.Equal(0, human.ExitCode);

@@ -94,7 +94,7 @@ public sealed class SystemRecordingTests : IDisposable
     }
 
     [Fact]
-    public void V1_recording_is_read_as_is_and_migrated_to_v2_by_a_writer_with_every_sample_intact()
+    public void V1_recording_is_read_as_is_and_migrated_to_the_current_schema_by_a_writer_with_every_sample_intact()
     {
         Meminfo meminfo = Meminfo.Read(Path.Combine(ProcfsRoot, "meminfo"));
         CreateV1Recording(Db(), meminfo, samples: 3);
@@ -116,19 +116,19 @@ public sealed class SystemRecordingTests : IDisposable
         SqliteConnection.ClearAllPools();
         Assert.Equal(1, SchemaVersionOf(Db()));
 
-        // A writer migrates it (schema 2) and appends v2 samples next to the old ones.
+        // A writer migrates it (1 → 2 → 3) and appends new samples next to the old ones.
         Snapshot fresh = ProcfsSnapshot() with { Time = T0.AddSeconds(15), MonotonicSeconds = 1015 };
         using (var w = HistoryStore.OpenForWriting(Db()))
         {
-            Assert.Equal(2, w.SchemaVersion);
+            Assert.Equal(StoreSchema.CurrentVersion, w.SchemaVersion);
             Assert.Equal(3, w.SampleCount);
             Assert.Equal(4, w.Append(fresh));
         }
         SqliteConnection.ClearAllPools();
-        Assert.Equal(2, SchemaVersionOf(Db()));
+        Assert.Equal(StoreSchema.CurrentVersion, SchemaVersionOf(Db()));
         using (var r = HistoryStore.OpenForReading(Db()))
         {
-            Assert.Equal(2, r.SchemaVersion);
+            Assert.Equal(StoreSchema.CurrentVersion, r.SchemaVersion);
             Assert.Equal(4, r.SampleCount);
             for (int id = 1; id <= 3; id++)
             {
@@ -149,6 +149,40 @@ public sealed class SystemRecordingTests : IDisposable
         using var check = c.CreateCommand();
         check.CommandText = "PRAGMA integrity_check";
         Assert.Equal("ok", check.ExecuteScalar());
+    }
+
+    [Fact]
+    public void V2_recording_reads_without_cgroups_and_migrates_to_v3()
+    {
+        Assert.Equal(3, StoreSchema.CurrentVersion);
+        CreateV1Recording(Db(), Meminfo.Read(Path.Combine(ProcfsRoot, "meminfo")), samples: 2);
+        using (var c = new SqliteConnection($"Data Source={Db()};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = StoreSchema.Migrations[1] + "UPDATE schema_version SET version = 2;";
+            cmd.ExecuteNonQuery();
+        }
+        using (var r = HistoryStore.OpenForReading(Db()))
+        {
+            Assert.Equal(2, r.SchemaVersion);
+            Assert.Null(r.Read(1).System.MemoryCgroups);
+            Assert.Null(r.Read(1).System.Zoneinfo);
+        }
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(2, SchemaVersionOf(Db()));
+        using (var w = HistoryStore.OpenForWriting(Db()))
+        {
+            Assert.Equal(3, w.SchemaVersion);
+            Snapshot s = ProcfsSnapshot();
+            w.Append(s with { Time = T0.AddSeconds(10), System = s.System with { MemoryCgroups = [] } });
+        }
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(3, SchemaVersionOf(Db()));
+        using var again = HistoryStore.OpenForReading(Db());
+        Assert.Null(again.Read(2).System.MemoryCgroups);
+        Assert.Empty(again.Read(3).System.MemoryCgroups!);
+        Assert.Equal(3, again.SampleCount);
     }
 
     // ------------------------------------------------------------------ round trips
@@ -374,6 +408,59 @@ public sealed class SystemRecordingTests : IDisposable
         Assert.Equal("/proc/zoneinfo is not in the recording (schema 1 recording)", skipped["watermark"]);
         Assert.Equal("vm sysctls (overcommit_memory) are not in the recording (schema 1 recording)", skipped["overcommit"]);
         Assert.Equal("/proc/zoneinfo is not in the recording (schema 1 recording)", skipped["numa-imbalance"]);
+    }
+
+    private static MemoryCgroup Cg(CgroupVersion v, string path, ulong usage, ulong? limit, ulong? swap, ulong? failcnt, CgroupMemoryEvents? events = null) => new()
+    {
+        Version = v, Path = path, Directory = "/sys/fs/cgroup/x", UsageBytes = usage, LimitBytes = limit, LimitIsMax = limit is null,
+        SwapUsageBytes = swap, SwapLimitBytes = v == CgroupVersion.V2 ? null : 1UL << 30, SwapLimitIsMax = v == CgroupVersion.V2,
+        Failcnt = failcnt, OomKills = events?.OomKill ?? (v == CgroupVersion.V1 ? 3UL : null), Events = events,
+    };
+
+    [Fact]
+    public void Memory_cgroups_round_trip_and_feed_the_doctor_cgroup_rule()
+    {
+        Snapshot s = ProcfsSnapshot();
+        var before = new List<MemoryCgroup>
+        {
+            Cg(CgroupVersion.V1, "/", 5_000_000_000, null, 0, 0),
+            Cg(CgroupVersion.V1, "/memscope_t", 190_000_000, 200_000_000, 50_000_000, 10),
+            Cg(CgroupVersion.V2, "/system.slice/db.service", 1_000_000_000, 4_000_000_000, null, null, new CgroupMemoryEvents(0, 5, 7, 0, 0, null)),
+        };
+        var after = new List<MemoryCgroup>
+        {
+            Cg(CgroupVersion.V1, "/", 5_100_000_000, null, 0, 0),
+            Cg(CgroupVersion.V1, "/memscope_t", 198_000_000, 200_000_000, 80_000_000, 25),
+            Cg(CgroupVersion.V2, "/system.slice/db.service", 1_000_000_000, 4_000_000_000, null, null, new CgroupMemoryEvents(0, 5, 7, 0, 0, null)),
+        };
+        using (var w = HistoryStore.OpenForWriting(Db()))
+        {
+            w.Append(s with { Time = T0, MonotonicSeconds = 100, System = s.System with { MemoryCgroups = before } });
+            w.Append(s with { Time = T0.AddSeconds(10), MonotonicSeconds = 110, System = s.System with { MemoryCgroups = after } });
+            w.Append(s with { Time = T0.AddSeconds(20), MonotonicSeconds = 120, System = s.System with { MemoryCgroups = [] } });
+            w.Append(s with { Time = T0.AddSeconds(30), MonotonicSeconds = 130, System = s.System with { MemoryCgroups = null } });
+        }
+        using var replay = SnapshotReplay.Open(Db());
+        HistoryStore r = replay.Store;
+        IReadOnlyList<MemoryCgroup> back = r.Read(2).System.MemoryCgroups!;
+        Assert.Equal(3, back.Count);
+        foreach (MemoryCgroup a in after)
+        {
+            MemoryCgroup b = back.Single(x => x.Version == a.Version && x.Path == a.Path);
+            Assert.Equal((a.UsageBytes, a.LimitBytes, a.LimitIsMax, a.SwapUsageBytes, a.SwapLimitBytes, a.SwapLimitIsMax, a.Failcnt, a.OomKills, a.Events),
+                (b.UsageBytes, b.LimitBytes, b.LimitIsMax, b.SwapUsageBytes, b.SwapLimitBytes, b.SwapLimitIsMax, b.Failcnt, b.OomKills, b.Events));
+        }
+        Assert.Empty(r.Read(3).System.MemoryCgroups!);   // read, none there
+        Assert.Null(r.Read(4).System.MemoryCgroups);      // not read: unknown, not "none"
+
+        DoctorReport report = MemScope.Analysis.Doctor.Doctor.Examine(DoctorReplay.Build(replay, T0.AddSeconds(10), TimeSpan.FromSeconds(10), "en"));
+        Finding cg = Assert.Single(report.Findings, f => f.Id == "cgroup-limit");
+        Assert.Equal("Memory cgroup /memscope_t is at its limit", cg.Title.In("en"));
+        Assert.Contains(cg.Evidence, e => e.Label == "limit hits in the window" && e.Value == "15");
+        Assert.DoesNotContain(report.Skipped, x => x.Id == "cgroup-limit");
+        // A window ending at the sample without cgroups: the rule says they were not recorded.
+        DoctorReport later = MemScope.Analysis.Doctor.Doctor.Examine(DoctorReplay.Build(replay, T0.AddSeconds(30), TimeSpan.FromSeconds(10), "en"));
+        Assert.Equal("memory cgroups are not in the recording", later.Skipped.Single(x => x.Id == "cgroup-limit").Reason);
     }
 
     [Fact]
