@@ -28,7 +28,7 @@ public sealed class JsonGoldenTests : IDisposable
     public void Hugepages_json_is_unchanged()
     {
         string proc = Path.Combine(_tmp, "proc");
-        CopyTree(FixtureProc, proc);
+        TempTrees.CopyWritable(FixtureProc, proc);
         string rollup = Path.Combine(proc, "26231", "smaps_rollup");
         File.WriteAllText(rollup, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(rollup), @"(?m)^AnonHugePages:.*$", "AnonHugePages:      4096 kB"));
         CliResult r = CliRun.Run("hugepages", "--sys-root", Path.Combine(Paths.Captures, "hugepages-idle", "sys"), "--proc-root", proc, "--json", "--top", "3");
@@ -45,12 +45,5 @@ public sealed class JsonGoldenTests : IDisposable
         while (at < expected.Length && at < actual.Length && expected[at] == actual[at]) at++;
         string Around(string s) => s.Substring(Math.Max(0, at - 80), Math.Min(160, s.Length - Math.Max(0, at - 80)));
         Assert.Fail($"{Path.GetFileName(goldenPath)} differs at char {at}:\nexpected …{Around(expected)}…\nactual   …{Around(actual)}…");
-    }
-
-    private static void CopyTree(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (string f in Directory.GetFiles(from)) File.WriteAllBytes(Path.Combine(to, Path.GetFileName(f)), File.ReadAllBytes(f)); // writable copies
-        foreach (string d in Directory.GetDirectories(from)) CopyTree(d, Path.Combine(to, Path.GetFileName(d)));
     }
 }

@@ -15,7 +15,7 @@ public sealed class PsCgroupColumnTests : IDisposable
 
     public PsCgroupColumnTests()
     {
-        CopyTree(Path.Combine(Paths.SharedFixtures, "procfs", "proc"), Proc);
+        TempTrees.CopyWritable(Path.Combine(Paths.SharedFixtures, "procfs", "proc"), Proc);
         Directory.CreateDirectory(Path.Combine(Sys, "fs", "cgroup", "memory"));
         // 26231: in a lab cgroup (v1 memory line and a v2 line); 584: only a v2 line; the others: no cgroup file.
         File.WriteAllText(Path.Combine(Proc, "26231", "cgroup"), "12:pids:/user.slice\n5:cpu,memory:/memscope_lab_oom_42\n1:name=systemd:/user.slice\n0::/lab.scope\n");
@@ -118,12 +118,5 @@ public sealed class PsCgroupColumnTests : IDisposable
         Assert.All(procs.Values, p => Assert.Equal(JsonValueKind.Null, p.GetProperty("memory_cgroup").ValueKind));
         CliResult t = CliRun.Run("ps", "--proc-root", Proc, "--sys-root", Sys, "--db", db, "--cgroup", "--pid", "26231", "-o", "pid,cgroup");
         Assert.Equal("-", t.Stdout.Split('\n')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
-    }
-
-    private static void CopyTree(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (string f in Directory.GetFiles(from)) File.WriteAllBytes(Path.Combine(to, Path.GetFileName(f)), File.ReadAllBytes(f));
-        foreach (string d in Directory.GetDirectories(from)) CopyTree(d, Path.Combine(to, Path.GetFileName(d)));
     }
 }
