@@ -38,6 +38,7 @@ if [ ! -x "$MEMSCOPE" ]; then
 fi
 MEMSCOPE=$(readlink -f "$MEMSCOPE")
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d /tmp/memscope_compare.XXXXXX)
 PIDS=()
 cleanup() {
@@ -118,8 +119,8 @@ compare ps_smem 1 - "" "$MEMSCOPE ps --sort pss" "smem"
   echo "## bench/compare.sh — $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
   echo "- Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r), $(free --version | head -1)"
-  echo "- Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); processes during the ps rows: $NPROC ($PROCS extra \`sleep\`)"
-  echo "- memscope: native AOT ($(du -h "$MEMSCOPE" | cut -f1) binary), \`dotnet publish src/MemScope.Cli -c Release -r linux-x64\`"
+  echo "- Load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg); processes during the ps rows: $NPROC ($PROCS extra \`sleep\`)"
+  echo "- memscope: native AOT ($(du -h "$MEMSCOPE" | cut -f1) binary; beside it: $(ls "$(dirname "$MEMSCOPE")" | grep -v -e '^memscope$' -e '\.dbg$' -e '\.pdb$' | tr '\n' ' ')), \`dotnet publish src/MemScope.Cli -c Release -r linux-x64\`; ps reads processes on $(nproc) threads (CPU columns are the honest cost)"
   echo "- Command: \`bench/compare.sh --runs $RUNS --ps-runs $PS_RUNS --procs $PROCS\` (hyperfine $(hyperfine --version | cut -d' ' -f2): wall = median of $RUNS runs after 3 warm-ups ($PS_RUNS after 1 for the ps rows); CPU = mean user+sys; -N without a shell except the ps rows, where hyperfine subtracts the shell's start-up; peak RSS = median of 5 \`/usr/bin/time -v\` runs through \`sh -c\`)"
   echo
   echo "| memscope | reference | memscope wall ms (median) | reference wall ms (median) | wall ratio | memscope CPU ms (user+sys, mean) | reference CPU ms | CPU ratio | goal (wall; CPU) | memscope peak RSS | reference peak RSS |"
