@@ -464,6 +464,37 @@ public sealed class SystemRecordingTests : IDisposable
     }
 
     [Fact]
+    public void Retention_drops_the_cgroup_rows_and_events_of_deleted_samples_but_keeps_the_sysctls_in_effect()
+    {
+        Snapshot s = ProcfsSnapshot();
+        SysVm changed = SysVm.FromValues(s.System.SysVm!.All.Select(kv => kv.Key == "swappiness" ? new KeyValuePair<string, long[]>(kv.Key, [1]) : kv), s.System.SysVm.Texts);
+        using var w = HistoryStore.OpenForWriting(Db());
+        for (int i = 0; i < 6; i++)
+        {
+            SysVm? vm = i == 0 ? s.System.SysVm : i == 4 ? changed : null; // stored at samples 1 and 5
+            w.Append(s with { Time = T0.AddHours(i), System = s.System with { SysVm = vm, MemoryCgroups = [Cg(CgroupVersion.V1, "/a", 1000 + (ulong)i, 2000, 0, 0)] } });
+        }
+        // One kill at T0 + 30 min (sample 1's hour) and one at T0 + 3 h 30 min.
+        var kills = OomLog.Parse(OomKmsg, T0.AddSeconds(-7000).AddMinutes(30)).Select(k => (k, Kmsg.KmsgStream.Sequence(k.Line)!.Value)).ToList();
+        w.AppendOomKills([kills[0]], "boot-a");
+        w.AppendOomKills(OomLog.Parse(OomKmsg, T0.AddSeconds(-7100).AddMinutes(210)).Skip(1).Select(k => (k, Kmsg.KmsgStream.Sequence(k.Line)!.Value)), "boot-a");
+        Assert.Equal(2, w.ReadOomKills().Count);
+
+        var result = w.EnforceRetention(new RetentionPolicy(TimeSpan.FromHours(2.5), null), T0.AddHours(5)); // keeps 03:00, 04:00, 05:00
+        Assert.Equal(3, result.SamplesDeleted);
+        Assert.Equal([777], w.ReadOomKills().Select(k => k.Pid));              // the 00:30 kill went with its samples
+        List<SampleInfo> left = w.ListSamples();
+        Assert.Equal([4L, 5, 6], left.Select(x => x.Id));
+        Assert.Equal([60L, 1, 1], left.Select(x => w.Read(x.Id).System.SysVm!.Swappiness!.Value)); // sample 4 still has sample 1's sysctls
+        Assert.Equal([1003UL, 1004, 1005], left.Select(x => w.Read(x.Id).System.MemoryCgroups!.Single().UsageBytes!.Value));
+        using var c = new SqliteConnection($"Data Source={Db()};Pooling=False;Mode=ReadOnly");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT (SELECT COUNT(*) FROM cgroup_samples) || ',' || (SELECT group_concat(first_sample_id) FROM sysctls)";
+        Assert.Equal("3,1,5", cmd.ExecuteScalar());
+    }
+
+    [Fact]
     public void Cli_doctor_and_swap_replay_read_nothing_live()
     {
         string db = SwapStormRecording();
