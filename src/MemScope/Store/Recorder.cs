@@ -112,7 +112,8 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
             if (cgroups is not null) s = s with { System = s.System with { MemoryCgroups = ReadCgroups(cgroups) } };
             long t1 = Stopwatch.GetTimestamp();
             long id = store.Append(s, Options.TopN);
-            oom?.Poll(store, s.System.UptimeSeconds is double up ? s.Time.AddSeconds(-up) : null);
+            try { oom?.Poll(store, s.System.UptimeSeconds is double up ? s.Time.AddSeconds(-up) : null); }
+            catch (KernelFileException) { } // a kernel log read error loses OOM events, never the sample
             var ret = store.EnforceRetention(Options.Retention, s.Time);
             long t2 = Stopwatch.GetTimestamp();
             onSample?.Invoke(new SampleWritten(id, s.Time, s.Processes.Count, Stopwatch.GetElapsedTime(t0, t1),
