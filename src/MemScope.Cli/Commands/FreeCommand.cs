@@ -141,7 +141,8 @@ internal static class FreeCommand
                 ids.Add("free.swap");
                 if (options.Committed) ids.Add("free.commit");
                 ExplainFooter.Write(output, lang, ids.ToArray());
-                ExplainFooter.AccountPointer(output, proc, GlobalOptions.OpenSys(parse), lang);
+                // The pointer measures the live machine's PSS; it says nothing about a replayed sample.
+                if (proc is not null) ExplainFooter.AccountPointer(output, proc, GlobalOptions.OpenSys(parse), lang);
             }
             return ExitCodes.Ok;
         });

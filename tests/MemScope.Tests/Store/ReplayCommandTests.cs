@@ -326,4 +326,16 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Equal(2, paths.ExitCode);
         Assert.Contains("only the recorded meminfo", paths.Stderr);
     }
+
+    [Fact]
+    public void Free_explain_over_a_recording_explains_the_columns_without_measuring_the_live_machine()
+    {
+        string db = Recording();
+        CliResult r = CliRun.Run("free", "--db", db, "--at", Iso(T0.AddSeconds(10)), "--explain", "--proc-root", "/nonexistent-proc");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("", r.Stderr);
+        Assert.Contains("available", r.Stdout);
+        // 3,980,000 KiB free in the sample at 10:00:10, as recorded (kibibytes, free's default unit)
+        Assert.Contains("3980000", r.Stdout);
+    }
 }
