@@ -36,6 +36,7 @@ median() { sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; e
 RESULTS=$DIR/results
 for ((run = 1; run <= RUNS; run++)); do
   DB=$DIR/bench$run.db
+  : >"$DIR/log" # exists before the first poll below
   "${CMD[@]}" record --db "$DB" --interval 1s --top "$TOP" -v >"$DIR/log" 2>"$DIR/err" &
   PID=$!
   samples() { grep -c '^sample' "$DIR/log" || true; }
