@@ -10,7 +10,7 @@ public static class DoctorCommand
 {
     public static Command Create()
     {
-        var duration = new Option<string>("--duration") { Description = "How long to watch (e.g. 5s, 30s, 2m)", DefaultValueFactory = _ => "5s" };
+        var duration = new Option<string>("--duration") { Description = "How long to watch (e.g. 5s, 30s, 2m); with --db, the recorded window before --at (default there: 5m)", DefaultValueFactory = _ => "5s" };
         var interval = new Option<string>("--interval") { Description = "Time between samples", DefaultValueFactory = _ => "1s" };
         var json = new Option<bool>("--json") { Description = "Findings as JSON" };
         var markdown = new Option<bool>("--markdown") { Description = "Findings as Markdown, for tickets" };
