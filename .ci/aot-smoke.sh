@@ -76,5 +76,25 @@ for sig in INT TERM; do
   else ok "record stopped by SIG$sig: exit $code, $samples samples committed and stored, integrity ok, replay ok"; fi
 done
 
+# What ships: the binary alone runs everything but plot (SQLite is linked in); plot loads libSkiaSharp.so and
+# libHarfBuzzSharp.so from beside the binary, and without them says so in one line.
+alone="$work/alone"
+mkdir -p "$alone"
+cp "$BIN" "$alone/memscope"
+code=0
+timeout 120 "$alone/memscope" record --db "$work/plot.db" --count 2 --interval 0.2s >/dev/null 2>"$work/err" </dev/null || code=$?
+if [ "$code" != 0 ]; then bad "the binary alone cannot record (SQLite not linked in?): exit $code: $(head -c 500 "$work/err")"
+else ok "the binary alone records (SQLite linked in)"; fi
+code=0
+timeout 120 "$alone/memscope" plot --db "$work/plot.db" --out "$work/plots-alone" >/dev/null 2>"$work/err" </dev/null || code=$?
+if [ "$code" != 5 ] || [ "$(wc -l <"$work/err")" != 1 ] || ! grep -q 'libSkiaSharp.so is missing' "$work/err"; then
+  bad "plot without libSkiaSharp.so: exit $code: $(head -c 500 "$work/err")"
+else ok "plot without the Skia libraries -> 5 $(cat "$work/err")"; fi
+code=0
+timeout 120 "$BIN" plot --db "$work/plot.db" --out "$work/plots" >/dev/null 2>"$work/err" </dev/null || code=$?
+pngs=$(ls "$work/plots"/*.png 2>/dev/null | wc -l)
+if [ "$code" != 0 ] || [ "$pngs" -lt 1 ]; then bad "plot beside the Skia libraries: exit $code, $pngs PNG files: $(head -c 500 "$work/err")"
+else ok "plot beside the Skia libraries wrote $pngs PNG files"; fi
+
 echo "aot-smoke: checks ok $pass, checks failing $fails"
 [ "$fails" = 0 ]

@@ -41,6 +41,17 @@ public static class CliHost
     public static int Report(Exception e, TextWriter stderr)
     {
         if (e is AggregateException { InnerExceptions.Count: 1 } agg) e = agg.InnerExceptions[0];
+        // A native library that is not beside the binary (the AOT publish ships libSkiaSharp.so and
+        // libHarfBuzzSharp.so for `plot`) surfaces as a type initializer failing: name the library, not the type.
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is DllNotFoundException dll)
+            {
+                string library = dll.Message.Contains("SkiaSharp", StringComparison.Ordinal) ? "libSkiaSharp.so"
+                    : dll.Message.Contains("HarfBuzzSharp", StringComparison.Ordinal) ? "libHarfBuzzSharp.so" : "a native library";
+                stderr.WriteLine($"memscope: {library} is missing: keep the files the publish put beside the memscope binary (plot needs libSkiaSharp.so and libHarfBuzzSharp.so)");
+                if (Environment.GetEnvironmentVariable("MEMSCOPE_DEBUG") is { Length: > 0 }) stderr.WriteLine(e);
+                return ExitCodes.Unsupported;
+            }
         (int code, string message) = e switch
         {
             CliException c => (c.ExitCode, c.Message),
