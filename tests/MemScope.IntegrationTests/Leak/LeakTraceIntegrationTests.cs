@@ -53,6 +53,41 @@ public class LeakTraceIntegrationTests
     private static List<string> Probes(Tracefs t, int ownerPid) =>
         [.. (t.ReadText("uprobe_events") ?? "").Split('\n').Where(l => l.Contains($"memscope_{ownerPid}/"))];
 
+    /// <summary>
+    /// Waits until the memscope that CliRun started has defined its probes and returns its pid: the test process
+    /// itself in-process, or a child of it when the tests run a binary (MEMSCOPE_BIN).
+    /// </summary>
+    private static int WaitForCliProbes(Tracefs t)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            foreach (int owner in CliOwners())
+                if (Probes(t, owner).Count > 0)
+                {
+                    Thread.Sleep(500); // the perf events are opened right after the definitions
+                    return owner;
+                }
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "memscope did not define its uprobes within 30 s");
+            Thread.Sleep(50);
+        }
+    }
+
+    private static IEnumerable<int> CliOwners()
+    {
+        yield return Environment.ProcessId;
+        if (!CliRun.UsingBinary) yield break;
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            string? stat = null;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            if (stat is null) continue;
+            string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (f.Length > 1 && f[1] == Environment.ProcessId.ToString()) yield return pid;
+        }
+    }
+
     /// <summary>Waits until memscope (running as <paramref name="ownerPid"/>) has defined its probes.</summary>
     private static void WaitForProbes(Tracefs t, int ownerPid)
     {
@@ -81,7 +116,7 @@ public class LeakTraceIntegrationTests
         using var leaky = new Leaky(exe, "leak", Count.ToString(), Size.ToString(), Tidy.ToString());
         using Tracefs tracefs = Tracefs.Open(); // hold tracefs mounted so the probes can be watched
         Task<CliResult> run = Task.Run(() => CliRun.Run("leak", leaky.P.Id.ToString(), "--trace", "--duration", "8s", "--interval", "2s", "--json"));
-        WaitForProbes(tracefs, Environment.ProcessId);
+        int owner = WaitForCliProbes(tracefs);
         Assert.Equal(0, Kill(leaky.P.Id, SigUsr1));
         Assert.Equal($"leaked {Leaked}", leaky.P.StandardOutput.ReadLine());
         CliResult r = run.Result;
@@ -97,7 +132,7 @@ public class LeakTraceIntegrationTests
             Assert.DoesNotContain("tidy_function", Functions(s));
         // every tidy allocation was seen and freed
         Assert.True(rep.GetProperty("frees").GetInt64() >= Count * Tidy * 0.9);
-        Assert.Empty(Probes(tracefs, Environment.ProcessId));
+        Assert.Empty(Probes(tracefs, owner));
     }
 
     [SkippableFact]
@@ -107,7 +142,7 @@ public class LeakTraceIntegrationTests
         using var leaky = new Leaky(exe, "leak", Count.ToString(), Size.ToString(), Tidy.ToString());
         using Tracefs tracefs = Tracefs.Open();
         Task<CliResult> run = Task.Run(() => CliRun.Run("leak", leaky.P.Id.ToString(), "--trace", "--duration", "8s", "--sample-every", "7", "--json", "--interval", "20s"));
-        WaitForProbes(tracefs, Environment.ProcessId);
+        int owner = WaitForCliProbes(tracefs);
         Kill(leaky.P.Id, SigUsr1);
         Assert.Equal($"leaked {Leaked}", leaky.P.StandardOutput.ReadLine());
         CliResult r = run.Result;
@@ -116,7 +151,7 @@ public class LeakTraceIntegrationTests
         Assert.Equal(7, rep.GetProperty("sample_every").GetInt32());
         Assert.InRange(rep.GetProperty("outstanding_bytes").GetDouble(), Leaked * 0.75, Leaked * 1.25);
         Assert.Contains("leaky_function", Functions(rep.GetProperty("stacks")[0]));
-        Assert.Empty(Probes(tracefs, Environment.ProcessId));
+        Assert.Empty(Probes(tracefs, owner));
     }
 
     [SkippableFact]
@@ -126,7 +161,7 @@ public class LeakTraceIntegrationTests
         using var leaky = new Leaky(exe, "leak", "200", "1000", "0");
         using Tracefs tracefs = Tracefs.Open();
         Task<CliResult> run = Task.Run(() => CliRun.Run("leak", leaky.P.Id.ToString(), "--trace", "--duration", "30s", "--json"));
-        WaitForProbes(tracefs, Environment.ProcessId);
+        int owner = WaitForCliProbes(tracefs);
         Kill(leaky.P.Id, SigUsr1);
         Assert.Equal("leaked 200000", leaky.P.StandardOutput.ReadLine());
         Thread.Sleep(300);
@@ -138,7 +173,7 @@ public class LeakTraceIntegrationTests
         Assert.True(rep.GetProperty("final").GetBoolean());
         Assert.Contains("exited", rep.GetProperty("ended_early").GetString());
         Assert.InRange(rep.GetProperty("outstanding_bytes").GetDouble(), 200000 * 0.75, 200000 * 1.25);
-        Assert.Empty(Probes(tracefs, Environment.ProcessId));
+        Assert.Empty(Probes(tracefs, owner));
     }
 
     [SkippableFact]
@@ -147,8 +182,7 @@ public class LeakTraceIntegrationTests
         string exe = BuildLeaky();
         using var leaky = new Leaky(exe, "leak", "10", "100", "0");
         using Tracefs tracefs = Tracefs.Open();
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "memscope")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "leak", leaky.P.Id.ToString(), "--trace" }) psi.ArgumentList.Add(a);
+        ProcessStartInfo psi = CliRun.StartInfo(["leak", leaky.P.Id.ToString(), "--trace"], apphost: true); // MEMSCOPE_BIN when set
         int deadPid;
         using (Process tracer = Process.Start(psi)!)
         {
@@ -174,8 +208,7 @@ public class LeakTraceIntegrationTests
         using Tracefs tracefs = Tracefs.Open();
         foreach (int sig in new[] { 2 /* SIGINT */, 15 /* SIGTERM */ })
         {
-            var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "memscope")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in new[] { "leak", leaky.P.Id.ToString(), "--trace" }) psi.ArgumentList.Add(a);
+            ProcessStartInfo psi = CliRun.StartInfo(["leak", leaky.P.Id.ToString(), "--trace"], apphost: true); // MEMSCOPE_BIN when set
             using Process tracer = Process.Start(psi)!;
             Assert.StartsWith("tracing pid", tracer.StandardOutput.ReadLine());
             Assert.NotEmpty(Probes(tracefs, tracer.Id));
