@@ -26,10 +26,10 @@ internal static class ReportCommand
             DateTimeOffset? a = parse.GetValue(from) is string f ? SnapshotSource.ParseTime(f, "--from") : null;
             DateTimeOffset? b = parse.GetValue(to) is string t ? SnapshotSource.ParseTime(t, "--to") : null;
             if (a > b) throw new CliException(ExitCodes.Usage, "--from is after --to");
-            using HistoryStore store = HistoryStore.OpenForReading(parse.GetValue(db) ?? HistoryStore.DefaultPath());
+            using SnapshotReplay replay = SnapshotReplay.Open(parse.GetValue(db) ?? HistoryStore.DefaultPath());
             string lang = parse.GetValue(GlobalOptions.Lang) ?? "en";
-            HistoryReport report = HistoryReport.Build(store, a, b, Math.Max(1, parse.GetValue(top)),
-                parse.GetValue(noDoctor) ? null : series => RunDoctor(store, series, lang));
+            HistoryReport report = HistoryReport.Build(replay.Store, a, b, Math.Max(1, parse.GetValue(top)),
+                parse.GetValue(noDoctor) ? null : series => RunDoctor(replay, series, lang));
             if (parse.GetValue(noDoctor)) report = report with { FindingsUnavailable = "skipped (--no-doctor)" };
             TextWriter o = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json)) o.WriteLine(JsonSerializer.Serialize(report, HistoryJsonContext.Default.HistoryReport));
@@ -40,17 +40,15 @@ internal static class ReportCommand
     }
 
     /// <summary>
-    /// The doctor over the recorded window: up to 60 samples spread evenly (with processes, so the leak rule can see
-    /// trends). Sources a recording does not hold (slabinfo, kernel log, cgroups) make their rules skip.
+    /// The doctor over the recorded window, built exactly as `doctor --db` builds it (<see cref="DoctorReplay"/>):
+    /// at most <see cref="DoctorReplay.DefaultMaxSamples"/> samples spread evenly (with processes, so the leak rule can
+    /// see trends), the recorded OOM kills, sysctls and cgroups; rules whose sources were not recorded skip.
     /// </summary>
-    internal static (IReadOnlyList<ReportFinding>?, string?) RunDoctor(HistoryStore store, IReadOnlyList<Snapshot> series, string lang)
+    internal static (IReadOnlyList<ReportFinding>?, string?) RunDoctor(SnapshotReplay replay, IReadOnlyList<Snapshot> series, string lang)
     {
         if (series.Count < 2) return (null, "needs at least two samples");
-        List<SampleInfo> infos = store.ListSamples(series[0].Time, series[^1].Time);
-        int n = Math.Min(60, infos.Count);
-        var picked = Enumerable.Range(0, n).Select(i => infos[(int)Math.Round(i * (infos.Count - 1) / (double)(n - 1))]).Distinct().ToList();
-        var samples = picked.Select(s => store.Read(s.Id, processes: true)).ToList();
-        DoctorReport report = Doctor.Examine(new DoctorContext { Samples = samples, Lang = lang });
+        DoctorContext context = DoctorReplay.Build(replay, series[^1].Time, series[^1].Time - series[0].Time, lang);
+        DoctorReport report = Doctor.Examine(context);
         var findings = report.Findings
             .Select(f => new ReportFinding(f.Id, f.Severity.ToString().ToLowerInvariant(), f.Title.In(lang),
                 f.Evidence.Select(e => $"{e.Label}: {e.Value} ({e.Source})").ToList()))

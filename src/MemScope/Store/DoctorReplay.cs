@@ -7,14 +7,20 @@ namespace MemScope.Store;
 /// <summary>
 /// Builds the doctor's <see cref="DoctorContext"/> from a recording instead of sampling the machine: the samples in
 /// [at − duration, at] with their processes, the sysctls in effect, and the OOM kills stored in that window. Nothing
-/// live is read. Sources a recording does not hold make their rules skip with the reason.
+/// live is read. Sources a recording does not hold make their rules skip with the reason. A long window (days at a
+/// few seconds per sample) is not read whole: at most <see cref="DefaultMaxSamples"/> samples, spread evenly, always
+/// keeping the first and the last.
 /// </summary>
 public static class DoctorReplay
 {
     public const string NotInRecording = "not in the recording";
 
-    public static DoctorContext Build(SnapshotReplay replay, DateTimeOffset at, TimeSpan duration, string lang)
+    /// <summary>The most samples (with their processes) the doctor reads from a recording window.</summary>
+    public const int DefaultMaxSamples = 120;
+
+    public static DoctorContext Build(SnapshotReplay replay, DateTimeOffset at, TimeSpan duration, string lang, int maxSamples = DefaultMaxSamples)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSamples, 2);
         HistoryStore store = replay.Store;
         SampleInfo end = replay.Find(at);
         DateTimeOffset from = at - duration;
@@ -23,7 +29,7 @@ public static class DoctorReplay
             throw new StoreException(StoreError.NotFound,
                 $"no sample between {SnapshotReplay.Format(from)} and {SnapshotReplay.Format(at)} in {store.Path} " +
                 $"(the last one before is at {SnapshotReplay.Format(end.Time)}; {replay.Describe()})");
-        var samples = infos.Select(i => store.Read(i.Id, processes: true)).ToList();
+        var samples = Spread(infos, maxSamples).Select(i => store.Read(i.Id, processes: true)).ToList();
 
         var notRecorded = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -50,23 +56,11 @@ public static class DoctorReplay
             notRecorded["cgroup-limit"] = $"memory cgroups are {NotInRecording}{cgroupsNote}";
         if (last.System.SysVm is null) notRecorded["overcommit"] = $"vm sysctls (overcommit_memory) are {NotInRecording}{schemaNote}";
 
-        IReadOnlyList<OomKillNote>? kills = null;
-        string? killsWhy;
-        string? followed = store.SchemaVersion >= 2 ? store.GetMeta("oom_events") : null;
-        if (followed is not null && followed.StartsWith("followed", StringComparison.Ordinal))
-        {
-            kills = store.ReadOomKills(from, at)
-                .Select(k => new OomKillNote(k.Time, k.Pid, k.Command, k.AnonRssBytes, k.OomScoreAdj, k.TaskCgroup ?? k.OomCgroup,
-                    k.Trigger == OomTrigger.MemoryCgroup))
-                .ToList();
-            killsWhy = null;
-        }
-        else
-        {
-            killsWhy = followed is not null && followed.StartsWith("unavailable: ", StringComparison.Ordinal)
-                ? followed["unavailable: ".Length..]
-                : $"OOM kill events are {NotInRecording}{schemaNote}";
-        }
+        (List<OomKill>? recordedKills, string? killsWhy) = OomKills(store, from, at);
+        IReadOnlyList<OomKillNote>? kills = recordedKills?
+            .Select(k => new OomKillNote(k.Time, k.Pid, k.Command, k.AnonRssBytes, k.OomScoreAdj, k.TaskCgroup ?? k.OomCgroup,
+                k.Trigger == OomTrigger.MemoryCgroup))
+            .ToList();
 
         return new DoctorContext
         {
@@ -77,10 +71,41 @@ public static class DoctorReplay
             Cgroups = cgroups,
             CgroupsUnavailableReason = cgroups is null ? $"memory cgroups are {NotInRecording}{cgroupsNote}" : null,
             Lang = lang,
-            ReplayOf = $"replay of {store.Path}: {samples.Count} sample(s) from {SnapshotReplay.Format(samples[0].Time)} to {SnapshotReplay.Format(last.Time)}" +
+            ReplayOf = $"replay of {store.Path}: {samples.Count} sample(s){(samples.Count < infos.Count ? $" (spread evenly over the {infos.Count} recorded)" : "")} from {SnapshotReplay.Format(samples[0].Time)} to {SnapshotReplay.Format(last.Time)}" +
                        $" (window {SnapshotReplay.Format(from)} to {SnapshotReplay.Format(at)})",
             NotRecorded = notRecorded,
             PartlyRecorded = partly,
         };
+    }
+
+    /// <summary>
+    /// The OOM kills recorded in [from, to], or null with the reason when the recorder did not follow the kernel log
+    /// (schema 1 recordings, or /dev/kmsg was unreadable while recording).
+    /// </summary>
+    public static (List<OomKill>? Kills, string? Unavailable) OomKills(HistoryStore store, DateTimeOffset from, DateTimeOffset to)
+    {
+        string? followed = store.SchemaVersion >= 2 ? store.GetMeta("oom_events") : null;
+        if (followed is not null && followed.StartsWith("followed", StringComparison.Ordinal))
+            return (store.ReadOomKills(from, to), null);
+        string schemaNote = store.SchemaVersion < 2 ? $" (schema {store.SchemaVersion} recording)" : "";
+        return (null, followed is not null && followed.StartsWith("unavailable: ", StringComparison.Ordinal)
+            ? followed["unavailable: ".Length..]
+            : $"OOM kill events are {NotInRecording}{schemaNote}");
+    }
+
+    /// <summary>At most <paramref name="max"/> of <paramref name="all"/>, evenly spread, the first and last always kept.</summary>
+    public static List<T> Spread<T>(IReadOnlyList<T> all, int max)
+    {
+        if (all.Count <= max) return [.. all];
+        var picked = new List<T>(max);
+        int previous = -1;
+        for (int i = 0; i < max; i++)
+        {
+            int index = (int)Math.Round(i * (all.Count - 1) / (double)(max - 1));
+            if (index == previous) continue;
+            picked.Add(all[index]);
+            previous = index;
+        }
+        return picked;
     }
 }

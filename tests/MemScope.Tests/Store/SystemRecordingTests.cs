@@ -379,6 +379,34 @@ public sealed class SystemRecordingTests : IDisposable
     }
 
     [Fact]
+    public void Doctor_over_a_long_window_reads_a_bounded_even_spread_keeping_the_first_and_last_sample()
+    {
+        string db = SwapStormRecording();
+        using var replay = SnapshotReplay.Open(db);
+        DoctorContext c = DoctorReplay.Build(replay, T0.AddSeconds(30), TimeSpan.FromSeconds(30), "en", maxSamples: 4);
+        // 7 samples at 0,5,..,30 s; 4 spread evenly: indices 0, 2, 4, 6.
+        Assert.Equal([T0, T0.AddSeconds(10), T0.AddSeconds(20), T0.AddSeconds(30)], c.Samples.Select(s => s.Time));
+        Assert.StartsWith($"replay of {db}: 4 sample(s) (spread evenly over the 7 recorded)", c.ReplayOf);
+        Finding oom = Assert.Single(MemScope.Analysis.Doctor.Doctor.Examine(c).Findings, f => f.Id == "oom-kill");
+        Assert.Equal(Severity.Critical, oom.Severity);
+        Assert.Equal(Enumerable.Range(0, 120).Select(i => i * 1000), DoctorReplay.Spread(Enumerable.Range(0, 119_001).ToList(), 120));
+        Assert.Equal([0, 1, 2], DoctorReplay.Spread([0, 1, 2], 120));
+    }
+
+    [Fact]
+    public void Report_runs_the_replay_doctor_over_its_window()
+    {
+        string db = SwapStormRecording();
+        CliResult r = CliRun.Run("report", "--db", db, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        JsonElement oom = doc.RootElement.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("id").GetString() == "oom-kill");
+        Assert.Equal("critical", oom.GetProperty("severity").GetString());
+        // The victim comes from the recorded kernel-log event, which only DoctorReplay's context carries.
+        Assert.Contains(oom.GetProperty("evidence").EnumerateArray(), e => e.GetString()!.Contains("hog (pid 10275)"));
+    }
+
+    [Fact]
     public void Unrecorded_sources_skip_their_rules_with_a_reason()
     {
         string db = SwapStormRecording();
