@@ -26,7 +26,7 @@ public sealed partial class HistoryStore : IDisposable
     private readonly Dictionary<(string Source, string Name), long> _keyIds = new();
     private readonly Dictionary<long, (string Source, string Name)> _keyNames = new();
     private readonly Dictionary<(int Pid, ulong Start, string Comm, string Cmd, uint? Uid), long> _identIds = new();
-    private SqliteCommand? _insertSample, _insertProcess, _insertIdent, _selectIdent, _insertKey;
+    private SqliteCommand? _insertSample, _insertIdent, _selectIdent, _insertKey;
     private DateTimeOffset? _oldestCached;
     private DateTime _lastIdentGc = DateTime.MinValue;
 
@@ -168,7 +168,7 @@ public sealed partial class HistoryStore : IDisposable
     public void Dispose()
     {
         _insertSample?.Dispose();
-        _insertProcess?.Dispose();
+        DisposeProcessStatement();
         _insertIdent?.Dispose();
         _selectIdent?.Dispose();
         _insertKey?.Dispose();
@@ -373,40 +373,7 @@ public sealed partial class HistoryStore : IDisposable
         if (s.System.SysVm is { } sysvm) AppendSysctlsIfChanged(sampleId, s.Time, sysvm, tx);
         if (s.System.MemoryCgroups is { } cgroups) AppendCgroups(sampleId, cgroups, tx);
 
-        _insertProcess ??= Prepared(_conn, "process_samples", ProcessColumns);
-        _insertProcess.Transaction = tx;
-        var q = _insertProcess.Parameters;
-        foreach (ProcessSnapshot ps in s.Processes)
-        {
-            q["$sample_id"].Value = sampleId;
-            q["$ident_id"].Value = IdentId(ps, tx);
-            q["$ppid"].Value = ps.PPid;
-            q["$state"].Value = (int)ps.State;
-            q["$threads"].Value = ps.Threads;
-            q["$virt"].Value = Db(ps.VirtBytes);
-            q["$rss"].Value = Db(ps.RssBytes);
-            q["$shared"].Value = Db(ps.SharedBytes);
-            q["$rss_anon"].Value = Db(ps.RssAnonBytes);
-            q["$rss_file"].Value = Db(ps.RssFileBytes);
-            q["$rss_shmem"].Value = Db(ps.RssShmemBytes);
-            q["$swap"].Value = Db(ps.SwapBytes);
-            q["$data"].Value = Db(ps.DataBytes);
-            q["$stack"].Value = Db(ps.StackBytes);
-            q["$pte"].Value = Db(ps.PageTableBytes);
-            q["$locked"].Value = Db(ps.LockedBytes);
-            q["$hugetlb"].Value = Db(ps.HugetlbBytes);
-            q["$pss"].Value = Db(ps.PssBytes);
-            q["$uss"].Value = Db(ps.UssBytes);
-            q["$swap_pss"].Value = Db(ps.SwapPssBytes);
-            q["$anon_huge"].Value = Db(ps.AnonHugePagesBytes);
-            q["$smaps_denied"].Value = ps.SmapsDenied ? 1 : 0;
-            q["$minflt"].Value = Db(ps.MinorFaults);
-            q["$majflt"].Value = Db(ps.MajorFaults);
-            q["$cpu_ticks"].Value = Db(ps.CpuTicks);
-            q["$oom_score"].Value = Db(ps.OomScore);
-            q["$oom_score_adj"].Value = Db(ps.OomScoreAdj);
-            _insertProcess.ExecuteNonQuery();
-        }
+        InsertProcessRows(sampleId, s.Processes, tx);
         tx.Commit();
         _oldestCached ??= s.Time;
         return sampleId;
