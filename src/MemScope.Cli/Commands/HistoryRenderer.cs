@@ -96,9 +96,29 @@ internal static class HistoryRenderer
         a.Write(o);
 
         Heading(o, md, "OOM kills");
-        if (r.OomKills is null) o.WriteLine("  unknown (no oom_kill counter in /proc/vmstat on this kernel)");
-        else if (r.OomKills == 0) o.WriteLine(md ? "None." : "  none");
-        else foreach (OomKillEvent e in r.OomKillEvents) o.WriteLine($"{(md ? "- " : "  ")}{T(e.Time)}: {e.Kills} process{(e.Kills == 1 ? "" : "es")} killed");
+        if (r.OomVictims is { Count: > 0 } victims)
+        {
+            var v = new Table(md, "time", ">PID", "COMMAND", ">anon RSS", "cgroup", ">oom_score_adj");
+            foreach (OomVictim k in victims)
+                v.Add(T(k.Time), k.Pid.ToString(CultureInfo.InvariantCulture), k.Command, k.AnonRssBytes is ulong rss ? HumanSize.Format(rss) : "-",
+                    (k.Cgroup ?? "-") + (k.CgroupLimit ? " (its limit)" : ""), k.OomScoreAdj?.ToString(CultureInfo.InvariantCulture) ?? "-");
+            v.Write(o);
+            if (r.OomKills is ulong n && n > (ulong)victims.Count)
+                o.WriteLine($"{(md ? "" : "  ")}The oom_kill counter rose by {n}: {n - (ulong)victims.Count} kill(s) not in the recorded kernel log.");
+        }
+        else
+        {
+            if (r.OomVictims is null)
+                o.WriteLine($"{(md ? "" : "  ")}From the /proc/vmstat oom_kill counter only, victims unknown: {r.OomVictimsUnavailable}.");
+            if (md && r.OomVictims is null) o.WriteLine();
+            if (r.OomKills is null) o.WriteLine($"{(md ? "" : "  ")}{(r.OomVictims is null ? "unknown" : "none in the recorded kernel log")} (no oom_kill counter in /proc/vmstat on this kernel)");
+            else if (r.OomKills == 0) o.WriteLine(md ? "None." : "  none");
+            else
+            {
+                foreach (OomKillEvent e in r.OomKillEvents) o.WriteLine($"{(md ? "- " : "  ")}{T(e.Time)}: {e.Kills} process{(e.Kills == 1 ? "" : "es")} killed");
+                if (r.OomVictims is not null) o.WriteLine($"{(md ? "" : "  ")}No kill in the recorded kernel log for these.");
+            }
+        }
 
         Heading(o, md, "Doctor findings over the window");
         if (r.Findings is null) o.WriteLine($"  unavailable: {r.FindingsUnavailable}");

@@ -35,6 +35,12 @@ public sealed record CounterActivity(string Name, string Meaning, ulong? Total, 
 /// <summary>A sample at which /proc/vmstat oom_kill went up.</summary>
 public sealed record OomKillEvent(DateTimeOffset Time, ulong Kills);
 
+/// <summary>
+/// A process the OOM killer killed in the window, from the kernel-log event the recorder stored (schema 2+).
+/// <see cref="Cgroup"/> is the victim's memory cgroup; <see cref="CgroupLimit"/> says the kill was a cgroup's limit, not the whole machine.
+/// </summary>
+public sealed record OomVictim(DateTimeOffset? Time, int Pid, string Command, ulong? AnonRssBytes, string? Cgroup, bool CgroupLimit, long? OomScoreAdj);
+
 /// <summary>A doctor finding over the window, reduced to what a report shows.</summary>
 public sealed record ReportFinding(string Id, string Severity, string Title, IReadOnlyList<string> Evidence);
 
@@ -52,6 +58,10 @@ public sealed record HistoryReport
     public IReadOnlyList<CounterActivity> Activity { get; init; } = [];
     public ulong? OomKills { get; init; }
     public IReadOnlyList<OomKillEvent> OomKillEvents { get; init; } = [];
+    /// <summary>Each kill in the window from the recorded kernel log; null when the recording has no OOM events (then only the counter above).</summary>
+    public IReadOnlyList<OomVictim>? OomVictims { get; init; }
+    /// <summary>Why <see cref="OomVictims"/> is null (e.g. a schema 1 recording); the report falls back to the oom_kill counter.</summary>
+    public string? OomVictimsUnavailable { get; init; }
     public IReadOnlyList<ReportFinding>? Findings { get; init; }
     public string? FindingsUnavailable { get; init; }
 
@@ -89,6 +99,11 @@ public sealed record HistoryReport
         for (int i = 1; i < series.Count; i++)
             if (series[i - 1].System.Vmstat?["oom_kill"] is ulong a && series[i].System.Vmstat?["oom_kill"] is ulong b && b > a)
                 oomEvents.Add(new OomKillEvent(series[i].Time, b - a));
+        (List<MemScope.Analysis.OomKill>? kills, string? killsWhy) = DoctorReplay.OomKills(store, infos[0].Time, infos[^1].Time);
+        var victims = kills?
+            .Select(k => new OomVictim(k.Time, k.Pid, k.Command, k.AnonRssBytes, k.TaskCgroup ?? k.OomCgroup,
+                k.Trigger == MemScope.Analysis.OomTrigger.MemoryCgroup, k.OomScoreAdj))
+            .ToList();
         var activity = ActivityCounters.Select(c => CounterOver(series, c.Name, c.Meaning)).ToList();
 
         (IReadOnlyList<ReportFinding>? found, string? unavailable) = findings is null ? (null, "no doctor") : findings(series);
@@ -105,6 +120,8 @@ public sealed record HistoryReport
             Activity = activity,
             OomKills = activity.First(a => a.Name == "oom_kill").Total,
             OomKillEvents = oomEvents,
+            OomVictims = victims,
+            OomVictimsUnavailable = killsWhy,
             Findings = found,
             FindingsUnavailable = unavailable,
         };

@@ -394,6 +394,41 @@ public sealed class SystemRecordingTests : IDisposable
     }
 
     [Fact]
+    public void Report_lists_each_recorded_oom_victim_in_json_text_and_markdown()
+    {
+        string db = SwapStormRecording();
+        CliResult r = CliRun.Run("report", "--db", db, "--json", "--no-doctor");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        JsonElement v = Assert.Single(doc.RootElement.GetProperty("oom_victims").EnumerateArray().ToList());
+        Assert.Equal((10275, "hog", 65152L * 1024, "/memscope_t", true), (v.GetProperty("pid").GetInt32(), v.GetProperty("command").GetString(),
+            v.GetProperty("anon_rss_bytes").GetInt64(), v.GetProperty("cgroup").GetString(), v.GetProperty("cgroup_limit").GetBoolean()));
+        Assert.Equal(T0.AddSeconds(18), v.GetProperty("time").GetDateTimeOffset(), TimeSpan.FromSeconds(1));
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("oom_victims_unavailable").ValueKind);
+        Assert.Equal(1UL, doc.RootElement.GetProperty("oom_kills").GetUInt64());
+
+        string text = CliRun.Run("report", "--db", db, "--no-doctor").Stdout;
+        string oomText = text[text.IndexOf("OOM kills", StringComparison.Ordinal)..];
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(oomText, @"10275\s+hog\s+63\.\d+ ?MiB\s+/memscope_t \(its limit\)"), oomText);
+        Assert.DoesNotContain("counter only", oomText);
+        string md = CliRun.Run("report", "--db", db, "--markdown", "--no-doctor").Stdout;
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(md, @"\| 10275 \| hog \| 63\.\d+ ?MiB \| /memscope_t \(its limit\) \|"), md);
+    }
+
+    [Fact]
+    public void Report_over_a_schema_1_recording_falls_back_to_the_counter_and_says_so()
+    {
+        CreateV1Recording(Db(), Meminfo.Read(Path.Combine(ProcfsRoot, "meminfo")), samples: 3);
+        CliResult r = CliRun.Run("report", "--db", Db(), "--json", "--no-doctor");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("oom_victims").ValueKind);
+        Assert.Contains("schema 1", doc.RootElement.GetProperty("oom_victims_unavailable").GetString());
+        Assert.Contains("From the /proc/vmstat oom_kill counter only, victims unknown: OOM kill events are not in the recording (schema 1 recording)",
+            CliRun.Run("report", "--db", Db(), "--no-doctor").Stdout);
+    }
+
+    [Fact]
     public void Report_runs_the_replay_doctor_over_its_window()
     {
         string db = SwapStormRecording();
