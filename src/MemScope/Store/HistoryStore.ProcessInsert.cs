@@ -17,6 +17,9 @@ public sealed partial class HistoryStore
         sqlite3 db = _conn.Handle!;
         if (_processStmt is null)
         {
+            // The binds below follow ProcessColumns by position: a column added there must be bound here too.
+            if (ProcessColumns.Length != 27)
+                throw new InvalidOperationException($"process_samples has {ProcessColumns.Length} columns; InsertProcessRows binds 27");
             string sql = $"INSERT INTO process_samples({string.Join(", ", ProcessColumns)}) VALUES ({string.Join(", ", ProcessColumns.Select((_, i) => "?" + (i + 1)))})";
             int prc = raw.sqlite3_prepare_v2(db, sql, out sqlite3_stmt stmt);
             if (prc != raw.SQLITE_OK)
