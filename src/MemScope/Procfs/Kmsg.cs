@@ -24,43 +24,10 @@ public static partial class Kmsg
     private static partial int Close(int fd);
 
     /// <summary>All records currently in the buffer, as "pri,seq,usec,flags;message" lines (continuations dropped).</summary>
-    public static unsafe List<string> ReadAll(string path = "/dev/kmsg", int maxRecords = 1_000_000)
+    public static List<string> ReadAll(string path = "/dev/kmsg", int maxRecords = 1_000_000)
     {
-        int fd = Open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            throw new KernelFileException(errno is EACCES or EPERM ? KernelFileError.Denied : errno == ENOENT ? KernelFileError.Gone : KernelFileError.Io,
-                path, $"open failed (errno {errno})");
-        }
-        var records = new List<string>(1024);
-        byte[] buffer = new byte[8192]; // a record is at most ~1 KiB (LOG_LINE_MAX); EINVAL asks for a bigger buffer
-        try
-        {
-            while (records.Count < maxRecords)
-            {
-                nint n;
-                fixed (byte* p = buffer) n = Read(fd, p, buffer.Length);
-                if (n > 0)
-                {
-                    string rec = Encoding.UTF8.GetString(buffer, 0, (int)n);
-                    int nl = rec.IndexOf('\n');
-                    records.Add(nl >= 0 ? rec[..nl] : rec);
-                    continue;
-                }
-                if (n == 0) break;
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == EAGAIN) break;
-                if (errno is EPIPE or EINTR) continue;
-                if (errno == EINVAL && buffer.Length < 1 << 20) { buffer = new byte[buffer.Length * 4]; continue; }
-                throw new KernelFileException(KernelFileError.Io, path, $"read failed (errno {errno})");
-            }
-        }
-        finally
-        {
-            Close(fd);
-        }
-        return records;
+        using KmsgStream stream = OpenStream(path);
+        return stream.ReadNew(maxRecords);
     }
 
     /// <summary>
@@ -96,7 +63,7 @@ public static partial class Kmsg
         public unsafe List<string> ReadNew(int maxRecords = 100_000)
         {
             ObjectDisposedException.ThrowIf(_fd < 0, this);
-            var records = new List<string>();
+            var records = new List<string>(Math.Min(maxRecords, 1024));
             while (records.Count < maxRecords)
             {
                 nint n;

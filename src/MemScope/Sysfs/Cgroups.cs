@@ -211,14 +211,15 @@ public sealed class MemoryCgroups
             }
     }
 
-    private static MemoryCgroup? ReadV1Cheap(string dir, string path)
+    private static MemoryCgroup? ReadV1Cheap(string dir, string path) =>
+        Number(dir, "memory.usage_in_bytes") is ulong usage ? V1Core(dir, path, usage, KeyValues(dir, "memory.oom_control")) : null;
+
+    /// <summary>The v1 figures both readers share: usage, limit, swap (memsw − usage), failcnt, OOM kills.</summary>
+    private static MemoryCgroup V1Core(string dir, string path, ulong? usage, IReadOnlyDictionary<string, ulong> oomControl)
     {
-        ulong? usage = Number(dir, "memory.usage_in_bytes");
-        if (usage is null) return null;
         (ulong? limit, bool limitMax) = V1Limit(Number(dir, "memory.limit_in_bytes"));
         ulong? memswUsage = Number(dir, "memory.memsw.usage_in_bytes");
         (ulong? memswLimit, bool memswMax) = V1Limit(Number(dir, "memory.memsw.limit_in_bytes"));
-        IReadOnlyDictionary<string, ulong> oomControl = KeyValues(dir, "memory.oom_control");
         return new MemoryCgroup
         {
             Version = CgroupVersion.V1,
@@ -227,6 +228,8 @@ public sealed class MemoryCgroups
             UsageBytes = usage,
             LimitBytes = limit,
             LimitIsMax = limitMax,
+            MemswUsageBytes = memswUsage,
+            MemswLimitBytes = memswLimit,
             SwapUsageBytes = memswUsage is ulong mu && usage is ulong u ? (mu >= u ? mu - u : 0) : null,
             SwapLimitBytes = memswLimit is ulong ml && limit is ulong l && ml >= l ? ml - l : null,
             SwapLimitIsMax = memswMax,
@@ -235,6 +238,7 @@ public sealed class MemoryCgroups
         };
     }
 
+    /// <summary>The v2 figures both readers share (usage, limit, swap, events, OOM kills); <see cref="ReadV2"/> adds the rest.</summary>
     private static MemoryCgroup? ReadV2Cheap(string dir, string path, bool isRoot)
     {
         (ulong? current, _) = V2Value(dir, "memory.current");
@@ -283,29 +287,12 @@ public sealed class MemoryCgroups
     {
         ulong? usage = Number(dir, "memory.usage_in_bytes");
         if (usage is null && !File.Exists(System.IO.Path.Combine(dir, "memory.stat"))) return null;
-        (ulong? limit, bool limitMax) = V1Limit(Number(dir, "memory.limit_in_bytes"));
-        ulong? memswUsage = Number(dir, "memory.memsw.usage_in_bytes");
-        (ulong? memswLimit, bool memswMax) = V1Limit(Number(dir, "memory.memsw.limit_in_bytes"));
-        (ulong? soft, _) = V1Limit(Number(dir, "memory.soft_limit_in_bytes"));
         IReadOnlyDictionary<string, ulong> oomControl = KeyValues(dir, "memory.oom_control");
-        return new MemoryCgroup
+        return V1Core(dir, path, usage, oomControl) with
         {
-            Version = CgroupVersion.V1,
-            Path = path,
-            Directory = dir,
-            UsageBytes = usage,
             MaxUsageBytes = Number(dir, "memory.max_usage_in_bytes"),
-            LimitBytes = limit,
-            LimitIsMax = limitMax,
-            SoftLimitBytes = soft,
-            MemswUsageBytes = memswUsage,
-            MemswLimitBytes = memswLimit,
-            SwapUsageBytes = memswUsage is ulong mu && usage is ulong u ? (mu >= u ? mu - u : 0) : null,
-            SwapLimitBytes = memswLimit is ulong ml && limit is ulong l && ml >= l ? ml - l : null,
-            SwapLimitIsMax = memswMax,
-            Failcnt = Number(dir, "memory.failcnt"),
+            SoftLimitBytes = V1Limit(Number(dir, "memory.soft_limit_in_bytes")).Value,
             MemswFailcnt = Number(dir, "memory.memsw.failcnt"),
-            OomKills = oomControl.TryGetValue("oom_kill", out ulong k) ? k : null,
             UnderOom = oomControl.TryGetValue("under_oom", out ulong uo) ? uo != 0 : null,
             OomKillDisabled = oomControl.TryGetValue("oom_kill_disable", out ulong d) ? d != 0 : null,
             Stat = KeyValues(dir, "memory.stat"),
@@ -317,32 +304,15 @@ public sealed class MemoryCgroups
     /// <summary>Reads a cgroup v2 directory; null when the memory controller is not enabled there (no memory.current, not the root).</summary>
     public static MemoryCgroup? ReadV2(string dir, string path, bool isRoot)
     {
-        (ulong? current, _) = V2Value(dir, "memory.current");
-        if (current is null && !isRoot) return null;
-        (ulong? max, bool maxIsMax) = V2Value(dir, "memory.max");
+        if (ReadV2Cheap(dir, path, isRoot) is not { } cg) return null;
         (ulong? high, bool highIsMax) = V2Value(dir, "memory.high");
-        (ulong? swapMax, bool swapMaxIsMax) = V2Value(dir, "memory.swap.max");
-        IReadOnlyDictionary<string, ulong> ev = KeyValues(dir, "memory.events");
-        CgroupMemoryEvents? events = ev.Count == 0 ? null : new CgroupMemoryEvents(Get(ev, "low"), Get(ev, "high"), Get(ev, "max"),
-            Get(ev, "oom"), Get(ev, "oom_kill"), Get(ev, "oom_group_kill"));
-        return new MemoryCgroup
+        return cg with
         {
-            Version = CgroupVersion.V2,
-            Path = path,
-            Directory = dir,
-            UsageBytes = current,
             MaxUsageBytes = V2Value(dir, "memory.peak").Value,
-            LimitBytes = max,
-            LimitIsMax = maxIsMax,
             HighBytes = high,
             HighIsMax = highIsMax,
             LowBytes = V2Value(dir, "memory.low").Value,
             MinBytes = V2Value(dir, "memory.min").Value,
-            SwapUsageBytes = V2Value(dir, "memory.swap.current").Value,
-            SwapLimitBytes = swapMax,
-            SwapLimitIsMax = swapMaxIsMax,
-            Events = events,
-            OomKills = events?.OomKill,
             Stat = KeyValues(dir, "memory.stat"),
             Pressure = TryPressure(dir),
             Processes = CountLines(dir, "cgroup.procs"),
