@@ -24,12 +24,15 @@ public static class TopProcesses
     public static List<ProcessSnapshot> Select(ProcessReader reader, IReadOnlyList<ProcessSnapshot> cheap, TopKey key, int n)
     {
         if (n <= 0) return [];
-        var candidates = cheap.Where(p => !p.IsKernelThread).ToList();
+        // Kernel threads and zombies own no user memory. A process with nothing resident cannot rank by RSS, PSS or USS
+        // however few processes a box runs (it can by swap: a fully swapped-out process has RSS 0).
+        var candidates = cheap.Where(p => !p.IsKernelThread && p.State != 'Z').ToList();
         if (key == TopKey.Swap)
         {
             var bySwap = candidates.Where(p => p.SwapBytes is > 0UL).OrderByDescending(p => p.SwapBytes).ThenBy(p => p.Pid).Take(n).ToList();
             return bySwap.Select(p => Detail(reader, p)).ToList();
         }
+        candidates.RemoveAll(p => p.RssBytes == 0);
         candidates.Sort((a, b) => b.RssBytes != a.RssBytes ? b.RssBytes.CompareTo(a.RssBytes) : a.Pid.CompareTo(b.Pid));
         if (key == TopKey.Rss)
             return candidates.Take(n).Select(p => Detail(reader, p)).ToList();
@@ -60,7 +63,8 @@ public static class TopProcesses
         try
         {
             ProcessSnapshot? d = reader.TryRead(p.Pid, ProcessDetail.WithSmapsRollup);
-            return d is not null && d.StartTimeTicks == p.StartTimeTicks ? d : p;
+            // Exited since the cheap read (gone, or a zombie whose counters read 0): keep what was measured while it lived.
+            return d is not null && d.StartTimeTicks == p.StartTimeTicks && d.State != 'Z' ? d : p;
         }
         catch (Procfs.KernelFileException)
         {
