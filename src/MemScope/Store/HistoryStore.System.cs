@@ -249,15 +249,11 @@ public sealed partial class HistoryStore
             _selectCgroup = _conn.CreateCommand();
             _selectCgroup.CommandText = "SELECT id FROM cgroups WHERE version = $v AND path = $p";
         }
-        foreach (SqliteCommand cmd in new[] { _insertCgroup, _selectCgroup! })
+        id = InsertOrSelectId(_insertCgroup, _selectCgroup!, tx, (parameters, _) =>
         {
-            cmd.Transaction = tx;
-            cmd.Parameters.Clear();
-            cmd.Parameters.AddWithValue("$v", key.Item1);
-            cmd.Parameters.AddWithValue("$p", g.Path);
-        }
-        _insertCgroup.ExecuteNonQuery();
-        id = (long)_selectCgroup!.ExecuteScalar()!;
+            parameters.AddWithValue("$v", key.Item1);
+            parameters.AddWithValue("$p", g.Path);
+        });
         if (_cgroupIds.Count > 10_000) _cgroupIds.Clear();
         _cgroupIds[key] = id;
         return id;

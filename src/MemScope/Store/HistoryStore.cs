@@ -390,22 +390,35 @@ public sealed partial class HistoryStore : IDisposable
             _selectIdent = _conn.CreateCommand();
             _selectIdent.CommandText = "SELECT id FROM process_identities WHERE pid = $pid AND start_ticks = $start AND comm = $comm AND cmdline = $cmd AND uid IS $uid";
         }
-        foreach (var cmd in new[] { _insertIdent, _selectIdent! })
+        id = InsertOrSelectId(_insertIdent, _selectIdent!, tx, (parameters, inserting) =>
         {
-            cmd.Transaction = tx;
-            cmd.Parameters.Clear();
-            cmd.Parameters.AddWithValue("$pid", ps.Pid);
-            cmd.Parameters.AddWithValue("$start", Db(ps.StartTimeTicks));
-            cmd.Parameters.AddWithValue("$comm", ps.Comm);
-            cmd.Parameters.AddWithValue("$cmd", ps.CommandLine);
-            cmd.Parameters.AddWithValue("$uid", ps.Uid is uint u ? (long)u : DBNull.Value);
-            if (cmd == _insertIdent) cmd.Parameters.AddWithValue("$k", ps.IsKernelThread ? 1 : 0);
-        }
-        _insertIdent.ExecuteNonQuery();
-        id = (long)_selectIdent!.ExecuteScalar()!;
+            parameters.AddWithValue("$pid", ps.Pid);
+            parameters.AddWithValue("$start", Db(ps.StartTimeTicks));
+            parameters.AddWithValue("$comm", ps.Comm);
+            parameters.AddWithValue("$cmd", ps.CommandLine);
+            parameters.AddWithValue("$uid", ps.Uid is uint u ? (long)u : DBNull.Value);
+            if (inserting) parameters.AddWithValue("$k", ps.IsKernelThread ? 1 : 0);
+        });
         if (_identIds.Count > 100_000) _identIds.Clear();
         _identIds[key] = id;
         return id;
+    }
+
+    /// <summary>
+    /// The id of a row named by its natural key (process identity, cgroup): insert it when new (INSERT OR IGNORE), then
+    /// read its id. <paramref name="bind"/> adds the key's parameters to each command (true for the insert, which may
+    /// carry more columns than the key).
+    /// </summary>
+    private static long InsertOrSelectId(SqliteCommand insert, SqliteCommand select, SqliteTransaction tx, Action<SqliteParameterCollection, bool> bind)
+    {
+        foreach (SqliteCommand cmd in new[] { insert, select })
+        {
+            cmd.Transaction = tx;
+            cmd.Parameters.Clear();
+            bind(cmd.Parameters, cmd == insert);
+        }
+        insert.ExecuteNonQuery();
+        return (long)select.ExecuteScalar()!;
     }
 
     // ---------------------------------------------------------------- retention
