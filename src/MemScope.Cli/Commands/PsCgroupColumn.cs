@@ -9,7 +9,7 @@ namespace MemScope.Cli.Commands;
 /// <summary>
 /// A process's memory cgroup in `ps --cgroup` (or `-o ...,cgroup`): the path in the hierarchy that carries the memory
 /// controller (v1 "memory" line of /proc/PID/cgroup, else the v2 "0::" line), null when unknown (process gone, no
-/// memory hierarchy mounted, or a replayed recording, which does not keep cgroups).
+/// memory hierarchy mounted, or a replayed recording before schema 4, which did not keep them).
 /// </summary>
 [JsonConverter(typeof(PsCgroupValueConverter))]
 internal sealed record PsCgroupValue(string? Path);
@@ -33,7 +33,7 @@ internal static class PsCgroupColumn
     public const string Id = "cgroup";
 
     public static readonly PsColumn Column = new(Id, "CGROUP", true, (r, _) => r.Cgroup?.Path ?? "-", r => r.Cgroup?.Path, false,
-        "memory cgroup path (/proc/PID/cgroup; - when unknown, and always with --db); opt in with --cgroup");
+        "memory cgroup path (/proc/PID/cgroup; with --db as recorded when the process was first seen; - when unknown); opt in with --cgroup");
 
     public static Option<bool> AddOption(Command cmd)
     {
@@ -57,11 +57,11 @@ internal static class PsCgroupColumn
 
     /// <summary>
     /// Sets each row's cgroup: read live from {proc}/PID/cgroup and the mounted hierarchies, or, with
-    /// <paramref name="proc"/> null (a replay: the recording has no cgroups), unknown for every row.
+    /// <paramref name="proc"/> null (a replay), the cgroup the recording stored with the process (schema 4; unknown before).
     /// </summary>
     public static List<PsRow> Fill(List<PsRow> rows, ProcFs? proc, SysFs? sys)
     {
-        if (proc is null || sys is null) return rows.Select(r => r with { Cgroup = new PsCgroupValue(null) }).ToList();
+        if (proc is null || sys is null) return rows.Select(r => r with { Cgroup = new PsCgroupValue(r.P.MemoryCgroup) }).ToList();
         MemoryCgroups cgroups = MemoryCgroups.Discover(proc, sys);
         return rows.Select(r => r with { Cgroup = new PsCgroupValue(cgroups.ForProcess(proc, r.P.Pid)?.Path) }).ToList();
     }

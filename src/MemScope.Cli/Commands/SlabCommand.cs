@@ -20,8 +20,15 @@ public static class SlabCommand
         var json = new Option<bool>("--json") { Description = "JSON output (one object per refresh)" };
         var cmd = new Command("slab", "Kernel slab caches sorted by memory: objects, object size, reclaimable or not, growth per second");
         foreach (Option o in new Option[] { watch, interval, count, top, json }) cmd.Options.Add(o);
+        SnapshotSource source = SnapshotSource.Add(cmd);
         cmd.SetAction(async (parse, ct) =>
         {
+            if (source.IsReplay(parse))
+            {
+                if (parse.GetValue(watch))
+                    throw new CliException(ExitCodes.Usage, "--watch follows the live system; with --db/--at slab shows one recorded moment");
+                return Replay(parse, source, Math.Max(1, parse.GetValue(top)), parse.GetValue(json));
+            }
             double seconds = parse.GetValue(interval);
             if (!(seconds > 0) || seconds > 86400) throw new CliException(ExitCodes.Usage, $"--interval {seconds}: must be between 0 and 86400 seconds");
             int? limit = parse.GetValue(count);
@@ -58,6 +65,42 @@ public static class SlabCommand
             return ExitCodes.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The caches as recorded: the /proc/slabinfo reading at or before the sample at --at (the recorder reads it every
+    /// few samples, root only), growth against the reading before it, meminfo's totals from the sample itself.
+    /// Reclaimability comes from live /sys and is not recorded: shown as unknown. Reads nothing live.
+    /// </summary>
+    private static int Replay(ParseResult parse, SnapshotSource source, int topN, bool asJson)
+    {
+        TextWriter output = parse.InvocationConfiguration.Output;
+        using MemScope.Store.SnapshotReplay replay = source.Open(parse);
+        MemScope.Store.HistoryStore store = replay.Store;
+        MemScope.Store.SampleInfo at = replay.Find(source.Time(parse));
+        Model.Snapshot snap = store.Read(at.Id, processes: false);
+        IReadOnlyList<SlabRow> rows = [];
+        string? why = null;
+        string replayLine = $"replay of {store.Path} at {MemScope.Store.SnapshotReplay.Format(at.Time)}";
+        if (store.SlabinfoAt(at.Id) is var (readAt, slab))
+        {
+            (MemScope.Store.SampleInfo At, Slabinfo Slab)? before = readAt.Id > 1 ? store.SlabinfoAt(readAt.Id - 1) : null;
+            double elapsed = before is { } b ? (readAt.Time - b.At.Time).TotalSeconds : 0;
+            rows = SlabUsage.Rows(slab, before?.Slab, elapsed, snap.PageSize, _ => null);
+            replayLine += $"; per-cache figures read at {readAt.Time.ToLocalTime():HH:mm:ss}" +
+                          (before is { } b2 ? $", growth since the reading of {b2.At.Time.ToLocalTime():HH:mm:ss}" : "") +
+                          "; reclaimability (from /sys) not recorded";
+        }
+        else why = store.SlabinfoUnavailableReason() + ": showing the recorded meminfo totals";
+        if (asJson)
+        {
+            SlabJson j = SlabJson.From(snap.System.Meminfo, rows, why, topN) with { Time = at.Time, Replay = replayLine };
+            output.WriteLine(System.Text.Json.JsonSerializer.Serialize(j, SlabJsonContext.Default.SlabJson));
+            return ExitCodes.Ok;
+        }
+        output.WriteLine("Replay: " + replayLine["replay of ".Length..]);
+        Render(output, snap.System.Meminfo, rows, why, topN, live: rows.Any(r => r.GrowthBytesPerSec is not null));
+        return ExitCodes.Ok;
     }
 
     private static Slabinfo? TryRead(ProcFs proc, out string? why)
@@ -99,6 +142,10 @@ public sealed record SlabRowJson(string Name, ulong MemoryBytes, ulong ActiveObj
 public sealed record SlabJson(DateTimeOffset Time, ulong? SlabBytes, ulong? SreclaimableBytes, ulong? SunreclaimBytes, string? Unavailable,
     IReadOnlyList<SlabRowJson> Caches)
 {
+    /// <summary>With --db: which recording and which readings (absent live).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Replay { get; init; }
+
     public static SlabJson From(Meminfo m, IReadOnlyList<SlabRow> rows, string? why, int top) => new(DateTimeOffset.UtcNow, m.Slab,
         m.SReclaimable, m.SUnreclaim, why,
         rows.Take(top).Select(r => new SlabRowJson(r.Name, r.MemoryBytes, r.ActiveObjects, r.TotalObjects, r.ObjectSizeBytes, r.Reclaimable,

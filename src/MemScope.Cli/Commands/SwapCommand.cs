@@ -98,10 +98,15 @@ public static class SwapCommand
                 $"swap needs two samples for rates; {MemScope.Store.SnapshotReplay.Format(replay.Find(at).Time)} is the first sample of {replay.Store.Path} ({replay.Describe()})");
         string missing = b.System.Zoneinfo is null ? "; zoneinfo, swap devices and sysctls are not in this recording (older schema)" : "";
         bool cgroupsRecorded = b.System.MemoryCgroups is not null;
-        SwapReport report = SwapAnalysis.Build(a, b, b.System.SysVm, a.System.MemoryCgroups ?? [], b.System.MemoryCgroups ?? [], _ => null, topN) with
+        // Schema 4 stores each process's memory cgroup with its identity; older recordings leave the column '-'.
+        var recordedCgroup = new Dictionary<int, string?>();
+        foreach (ProcessSnapshot p in b.Processes) recordedCgroup[p.Pid] = p.MemoryCgroup;
+        string processCgroups = replay.Store.SchemaVersion < 4 ? ", a process's cgroup is not recorded (older schema)" : "";
+        SwapReport report = SwapAnalysis.Build(a, b, b.System.SysVm, a.System.MemoryCgroups ?? [], b.System.MemoryCgroups ?? [],
+            pid => recordedCgroup.GetValueOrDefault(pid), topN) with
         {
             Replay = $"replay of {replay.Store.Path} at {MemScope.Store.SnapshotReplay.Format(b.Time)} (rates over the {Snapshot.Elapsed(a, b):0.0} s since the sample of {a.Time.ToLocalTime():HH:mm:ss}); " +
-                     $"SWAP PSS only where smaps_rollup was recorded (top processes by RSS), a process's cgroup is not recorded" +
+                     $"SWAP PSS only where smaps_rollup was recorded (top processes by RSS){processCgroups}" +
                      (cgroupsRecorded ? "" : ", memory cgroups not recorded") + missing,
         };
         if (asJson)

@@ -47,6 +47,11 @@ public sealed record ProcessSnapshot
     public ulong CpuTicks { get; init; }
     public long? OomScore { get; init; }
     public long? OomScoreAdj { get; init; }
+    /// <summary>
+    /// The memory cgroup path as a recording stored it (read once when the recorder first saw the process); null in
+    /// live snapshots (views read /proc/PID/cgroup on demand) and in recordings before schema 4.
+    /// </summary>
+    public string? MemoryCgroup { get; init; }
 
     /// <summary>Identity that survives pid reuse.</summary>
     public (int Pid, ulong Start) Key => (Pid, StartTimeTicks);

@@ -1,6 +1,7 @@
 using MemScope.Analysis;
 using MemScope.Analysis.Doctor;
 using MemScope.Model;
+using MemScope.Procfs;
 
 namespace MemScope.Store;
 
@@ -31,18 +32,41 @@ public static class DoctorReplay
                 $"(the last one before is at {SnapshotReplay.Format(end.Time)}; {replay.Describe()})");
         var samples = Spread(infos, maxSamples).Select(i => store.Read(i.Id, processes: true)).ToList();
 
-        var notRecorded = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["account-gap"] = $"{NotInRecording}: PSS only for the top processes by RSS (smaps_rollup), no tmpfs/SysV/kernel extras",
-        };
+        var notRecorded = new Dictionary<string, string>(StringComparer.Ordinal);
         var partly = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["slab"] = "per-cache figures (/proc/slabinfo) are " + NotInRecording,
-            ["shmem"] = "tmpfs mounts and SysV segments are " + NotInRecording,
+            // Reading every process's fdinfo each sample costs too much for a recorder: never recorded.
             ["cache-thrash"] = "O_DIRECT readers (/proc/PID/fdinfo) are " + NotInRecording,
         };
         Snapshot last = samples[^1];
         string schemaNote = store.SchemaVersion < 2 ? $" (schema {store.SchemaVersion} recording)" : "";
+        string v4Note = store.SchemaVersion < 4 ? $" (schema {store.SchemaVersion} recording)" : "";
+
+        // Per-cache slab (schema 4, root recorders): read every few samples, so the last reading may be a little older
+        // than the window's last sample; one more than a minute older than the window is not taken for it.
+        (SampleInfo At, Slabinfo Slab)? slabLast = store.SlabinfoAt(end.Id) is { } sl && sl.At.Time >= from - TimeSpan.FromMinutes(1) ? sl : null;
+        (SampleInfo At, Slabinfo Slab)? slabFirst = slabLast is null ? null : store.FirstSlabinfoIn(infos[0].Id, end.Id);
+        if (slabFirst is { } sf && slabLast is { } sl2 && sf.At.Id == sl2.At.Id) slabFirst = null;
+        string? slabWhy = slabLast is not null ? null : store.SlabinfoUnavailableReason();
+        if (slabWhy is not null) partly["slab"] = slabWhy;
+
+        // tmpfs/devtmpfs usage and SysV segments (schema 4): the reading in effect at the window's last sample.
+        AccountExtras? extras = null;
+        if (store.SharedMemoryAt(end.Id) is { } shm)
+        {
+            extras = new AccountExtras(shm.Usage.Tmpfs ?? [], shm.Usage.SysvSegments ?? [], []);
+            var missing = new List<string>();
+            if (shm.Usage.Tmpfs is null) missing.Add("tmpfs mounts (/proc/mounts was unreadable)");
+            if (shm.Usage.SysvSegments is null) missing.Add("SysV segments (/proc/sysvipc/shm was unreadable)");
+            if (missing.Count > 0) partly["shmem"] = string.Join(" and ", missing) + " while recording";
+        }
+        else partly["shmem"] = $"tmpfs mounts and SysV segments are {NotInRecording}{v4Note}";
+
+        // account-gap compares used memory with Σ PSS: only meaningful when the recorder read smaps_rollup for every
+        // user process (--top at least the process count); with PSS for the top N only, the gap would be overstated.
+        var users = last.Processes.Where(p => !p.IsKernelThread && p.RssBytes > 0).ToList();
+        if (users.Count == 0 || users.Exists(p => p.PssBytes is null && !p.SmapsDenied))
+            notRecorded["account-gap"] = $"{NotInRecording}: PSS only for the top processes by RSS (smaps_rollup; record with --top above the process count for this rule)";
         if (last.System.Zoneinfo is null)
         {
             notRecorded["watermark"] = $"/proc/zoneinfo is {NotInRecording}{schemaNote}";
@@ -65,7 +89,10 @@ public static class DoctorReplay
         return new DoctorContext
         {
             Samples = samples,
-            SlabUnavailableReason = "per-cache figures are " + NotInRecording,
+            SlabFirst = slabFirst?.Slab,
+            SlabLast = slabLast?.Slab,
+            SlabUnavailableReason = slabWhy,
+            AccountExtras = extras,
             OomKills = kills,
             OomLogUnavailableReason = killsWhy,
             Cgroups = cgroups,

@@ -238,9 +238,11 @@ public sealed partial class HistoryStore
 
     // ---------------------------------------------------------------- memory cgroups (v3)
 
-    private long CgroupId(Sysfs.MemoryCgroup g, SqliteTransaction tx)
+    private long CgroupId(Sysfs.MemoryCgroup g, SqliteTransaction tx) => CgroupId((int)g.Version, g.Path, tx);
+
+    private long CgroupId(int version, string path, SqliteTransaction tx)
     {
-        var key = ((int)g.Version, g.Path);
+        var key = (version, path);
         if (_cgroupIds.TryGetValue(key, out long id)) return id;
         if (_insertCgroup is null)
         {
@@ -251,8 +253,8 @@ public sealed partial class HistoryStore
         }
         id = InsertOrSelectId(_insertCgroup, _selectCgroup!, tx, (parameters, _) =>
         {
-            parameters.AddWithValue("$v", key.Item1);
-            parameters.AddWithValue("$p", g.Path);
+            parameters.AddWithValue("$v", version);
+            parameters.AddWithValue("$p", path);
         });
         if (_cgroupIds.Count > 10_000) _cgroupIds.Clear();
         _cgroupIds[key] = id;
@@ -553,5 +555,6 @@ public sealed partial class HistoryStore
             """;
         cmd.ExecuteNonQuery();
         _sysctlRows = null;
+        DeleteOrphanedExtras(cmd);
     }
 }

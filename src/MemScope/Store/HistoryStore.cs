@@ -173,6 +173,7 @@ public sealed partial class HistoryStore : IDisposable
         _selectIdent?.Dispose();
         _insertKey?.Dispose();
         DisposeSystemCommands();
+        DisposeExtrasCommands();
         _conn.Dispose();
     }
 
@@ -333,7 +334,7 @@ public sealed partial class HistoryStore : IDisposable
     /// Appends one snapshot in one transaction and returns its sample id. <paramref name="topN"/> records how many
     /// processes got smaps_rollup (so replay can tell "not read" from "unknown").
     /// </summary>
-    public long Append(Snapshot s, int? topN = null) => Guard(() =>
+    public long Append(Snapshot s, int? topN = null, SampleExtras? extras = null) => Guard(() =>
     {
         if (!Writable) throw new InvalidOperationException("opened for reading");
         using var tx = _conn.BeginTransaction();
@@ -372,8 +373,11 @@ public sealed partial class HistoryStore : IDisposable
         long sampleId = (long)_insertSample.ExecuteScalar()!;
         if (s.System.SysVm is { } sysvm) AppendSysctlsIfChanged(sampleId, s.Time, sysvm, tx);
         if (s.System.MemoryCgroups is { } cgroups) AppendCgroups(sampleId, cgroups, tx);
+        if (extras is not null) AppendExtras(sampleId, s.Time, extras, tx);
 
-        InsertProcessRows(sampleId, s.Processes, tx);
+        _cgroupOf = extras?.CgroupOf;
+        try { InsertProcessRows(sampleId, s.Processes, tx); }
+        finally { _cgroupOf = null; }
         tx.Commit();
         _oldestCached ??= s.Time;
         return sampleId;
@@ -386,7 +390,7 @@ public sealed partial class HistoryStore : IDisposable
         if (_insertIdent is null)
         {
             _insertIdent = _conn.CreateCommand();
-            _insertIdent.CommandText = "INSERT OR IGNORE INTO process_identities(pid, start_ticks, comm, cmdline, uid, kthread) VALUES ($pid, $start, $comm, $cmd, $uid, $k)";
+            _insertIdent.CommandText = "INSERT OR IGNORE INTO process_identities(pid, start_ticks, comm, cmdline, uid, kthread, cgroup_id) VALUES ($pid, $start, $comm, $cmd, $uid, $k, $cg)";
             _selectIdent = _conn.CreateCommand();
             _selectIdent.CommandText = "SELECT id FROM process_identities WHERE pid = $pid AND start_ticks = $start AND comm = $comm AND cmdline = $cmd AND uid IS $uid";
         }
@@ -397,7 +401,11 @@ public sealed partial class HistoryStore : IDisposable
             parameters.AddWithValue("$comm", ps.Comm);
             parameters.AddWithValue("$cmd", ps.CommandLine);
             parameters.AddWithValue("$uid", ps.Uid is uint u ? (long)u : DBNull.Value);
-            if (inserting) parameters.AddWithValue("$k", ps.IsKernelThread ? 1 : 0);
+            if (!inserting) return;
+            parameters.AddWithValue("$k", ps.IsKernelThread ? 1 : 0);
+            // The memory cgroup is read once, with the identity: moving a running process to another cgroup is rare
+            // (systemd and container runtimes place it at start), so a later move is not seen; exec makes a new identity.
+            parameters.AddWithValue("$cg", IdentityCgroupId(ps, tx) is long cg ? cg : DBNull.Value);
         });
         if (_identIds.Count > 100_000) _identIds.Clear();
         _identIds[key] = id;
@@ -498,6 +506,11 @@ public sealed partial class HistoryStore : IDisposable
         cmd.ExecuteNonQuery();
         cmd.CommandText = $"DELETE FROM cgroup_samples WHERE sample_id IN (SELECT id FROM samples WHERE {condition})";
         cmd.ExecuteNonQuery();
+        if (SchemaVersion >= 4)
+        {
+            cmd.CommandText = $"DELETE FROM slabinfo WHERE sample_id IN (SELECT id FROM samples WHERE {condition})";
+            cmd.ExecuteNonQuery();
+        }
         cmd.CommandText = $"DELETE FROM samples WHERE {condition}";
         int n = cmd.ExecuteNonQuery();
         DeleteOrphanedSystemRows(cmd);
@@ -638,8 +651,10 @@ public sealed partial class HistoryStore : IDisposable
     {
         using var cmd = _conn.CreateCommand();
         cmd.CommandText = $"""
-            SELECT i.pid, i.start_ticks, i.comm, i.cmdline, i.uid, i.kthread, {string.Join(", ", ProcessColumns.Skip(2).Select(c => "p." + c))}
+            SELECT i.pid, i.start_ticks, i.comm, i.cmdline, i.uid, i.kthread, {string.Join(", ", ProcessColumns.Skip(2).Select(c => "p." + c))},
+                   {(SchemaVersion >= 4 ? "c.path" : "NULL")}
             FROM process_samples p JOIN process_identities i ON i.id = p.ident_id
+            {(SchemaVersion >= 4 ? "LEFT JOIN cgroups c ON c.id = i.cgroup_id" : "")}
             WHERE p.sample_id = $id ORDER BY i.pid
             """;
         cmd.Parameters.AddWithValue("$id", sampleId);
@@ -687,6 +702,7 @@ public sealed partial class HistoryStore : IDisposable
             CpuTicks = U(b + 22) ?? 0,
             OomScore = L(b + 23),
             OomScoreAdj = L(b + 24),
+            MemoryCgroup = r.IsDBNull(b + 25) ? null : r.GetString(b + 25),
         };
     }
 

@@ -27,6 +27,11 @@ public sealed record RecorderOptions
     public TimeSpan SysctlInterval { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>At most this many memory cgroups per sample (the largest by usage); 0 records none.</summary>
     public int MaxCgroups { get; init; } = 256;
+    /// <summary>
+    /// How often /proc/slabinfo (per-cache counters; the kernel spends ~1 ms producing it) and the tmpfs/SysV shared
+    /// memory are read; at most once per sample. Slab moves slowly and meminfo's Slab/SUnreclaim are in every sample.
+    /// </summary>
+    public TimeSpan ExtrasInterval { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>One committed sample, reported after its transaction committed.</summary>
@@ -89,6 +94,35 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
         return tap;
     }
 
+    private bool _slabDenied, _slabNoted;
+
+    /// <summary>The slab and shared-memory readings of this sample (schema 4); slabinfo is skipped for good once denied (root only).</summary>
+    private SampleExtras ReadExtras()
+    {
+        Slabinfo? slab = null;
+        if (!_slabDenied)
+        {
+            try
+            {
+                slab = Slabinfo.Read(collector.Proc.PathOf("slabinfo"));
+                if (!_slabNoted)
+                    store.SetMeta(HistoryStore.SlabinfoMeta, $"recorded every {Math.Max(Options.ExtrasInterval.TotalSeconds, Options.Interval.TotalSeconds):0.###} s");
+                _slabNoted = true;
+            }
+            catch (KernelFileException e)
+            {
+                _slabDenied = e.Error is KernelFileError.Denied or KernelFileError.Gone;
+                store.SetMeta(HistoryStore.SlabinfoMeta, "unavailable: " + e.Error switch
+                {
+                    KernelFileError.Denied => "the recorder was not root (/proc/slabinfo is readable by root only)",
+                    KernelFileError.Gone => "/proc/slabinfo does not exist on this kernel",
+                    _ => e.Message,
+                });
+            }
+        }
+        return new SampleExtras { Slabinfo = slab, SharedMemory = Analysis.AccountExtrasReader.ReadSharedMemory(collector.Proc) };
+    }
+
     /// <summary>Records until cancelled (or <see cref="RecorderOptions.MaxSamples"/>); the first sample is taken at once.</summary>
     public async Task RunAsync(CancellationToken ct, Action<SampleWritten>? onSample = null)
     {
@@ -98,6 +132,10 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
         using OomEventTap? oom = OpenOomTap();
         long sysctlDue = 0;
         MemoryCgroups? cgroups = DiscoverCgroups();
+        // A new process's memory cgroup, read once when its identity is first stored (HistoryStore.IdentId).
+        Func<int, (int, string)?>? cgroupOf = cgroups is null ? null
+            : pid => cgroups.ForProcess(collector.Proc, pid) is var (v, path) ? ((int)v, path) : null;
+        long extrasDue = 0;
         while (!ct.IsCancellationRequested)
         {
             long t0 = Stopwatch.GetTimestamp();
@@ -110,8 +148,15 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
                 sysctlDue = t0 + (long)(Options.SysctlInterval.TotalSeconds * Stopwatch.Frequency);
             }
             if (cgroups is not null) s = s with { System = s.System with { MemoryCgroups = ReadCgroups(cgroups) } };
+            SampleExtras extras = new() { CgroupOf = cgroupOf };
+            if (t0 >= extrasDue)
+            {
+                extras = ReadExtras() with { CgroupOf = cgroupOf };
+                // Half an interval early, so timer jitter does not push the next reading one whole sample late.
+                extrasDue = t0 + (long)((Options.ExtrasInterval - Options.Interval / 2).TotalSeconds * Stopwatch.Frequency);
+            }
             long t1 = Stopwatch.GetTimestamp();
-            long id = store.Append(s, Options.TopN);
+            long id = store.Append(s, Options.TopN, extras);
             try { oom?.Poll(store, s.System.UptimeSeconds is double up ? s.Time.AddSeconds(-up) : null); }
             catch (KernelFileException) { } // a kernel log read error loses OOM events, never the sample
             var ret = store.EnforceRetention(Options.Retention, s.Time);

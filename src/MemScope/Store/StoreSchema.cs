@@ -13,7 +13,7 @@ public static class StoreSchema
     public const int ApplicationId = 0x4D534350;
 
     /// <summary>The schema this build writes; it reads every version up to this one.</summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     /// <summary>Migration i brings the schema from version i to i+1 (index 0 creates version 1).</summary>
     internal static readonly string[] Migrations =
@@ -96,6 +96,16 @@ public static class StoreSchema
             swap INTEGER, swap_limit INTEGER, swap_limit_is_max INTEGER NOT NULL,
             failcnt INTEGER, oom_kills INTEGER, events BLOB,
             PRIMARY KEY(sample_id, cgroup_id)) WITHOUT ROWID;
+        """,
+        // v4: what the slab, shmem and account-gap rules and `swap`/`ps --cgroup` need. slabinfo: the raw per-cache
+        // counters of /proc/slabinfo (root only) as a varint blob, one row per reading (the recorder reads it every
+        // slab interval, not every sample: the kernel spends ~1 ms producing it). shm: tmpfs/devtmpfs usage (statfs) and
+        // the SysV segments (/proc/sysvipc/shm), a row only when they change, valid from its first sample on (like
+        // sysctls). process_identities.cgroup_id: the process's memory cgroup, read once with its identity.
+        """
+        CREATE TABLE slabinfo(sample_id INTEGER PRIMARY KEY, caches BLOB NOT NULL);
+        CREATE TABLE shm(first_sample_id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, extras BLOB NOT NULL);
+        ALTER TABLE process_identities ADD COLUMN cgroup_id INTEGER;
         """,
     ];
 

@@ -5,7 +5,7 @@ namespace MemScope.Tests.Procps;
 /// <summary>
 /// `ps --cgroup` on a fake /proc + /sys: the fixture processes, with /proc/mounts naming a memory hierarchy (v1 or v2)
 /// and /proc/PID/cgroup files written here. Unknown is '-' (JSON null); without --cgroup nothing changes; with --db
-/// the column never reads the live tree.
+/// the column shows the cgroup recorded with the process (schema 4) and never reads the live tree.
 /// </summary>
 public sealed class PsCgroupColumnTests : IDisposable
 {
@@ -105,18 +105,24 @@ public sealed class PsCgroupColumnTests : IDisposable
     }
 
     [Fact]
-    public void Replayed_tables_say_unknown_instead_of_reading_the_live_tree()
+    public void Replayed_tables_show_the_cgroup_recorded_with_the_process_not_the_live_tree()
     {
         MountV1();
         string db = Path.Combine(_root, "rec.db");
         CliResult rec = CliRun.Run("record", "--proc-root", Proc, "--sys-root", Sys, "--db", db, "--count", "1", "--interval", "100ms");
         Assert.True(rec.ExitCode == 0, rec.Stderr);
+        // The live tree moves on after recording: the replay must show what was recorded, not this.
+        File.WriteAllText(Path.Combine(Proc, "26231", "cgroup"), "5:cpu,memory:/moved_later\n");
+        File.WriteAllText(Path.Combine(Proc, "27079", "cgroup"), "5:cpu,memory:/appeared_later\n");
         CliResult r = CliRun.Run("ps", "--proc-root", Proc, "--sys-root", Sys, "--db", db, "--cgroup", "--json");
         Assert.True(r.ExitCode == 0, r.Stderr);
         var procs = ByPid(r.Stdout);
-        Assert.True(procs.ContainsKey(26231), r.Stdout);
-        Assert.All(procs.Values, p => Assert.Equal(JsonValueKind.Null, p.GetProperty("memory_cgroup").ValueKind));
-        CliResult t = CliRun.Run("ps", "--proc-root", Proc, "--sys-root", Sys, "--db", db, "--cgroup", "--pid", "26231", "-o", "pid,cgroup");
+        Assert.Equal("/memscope_lab_oom_42", procs[26231].GetProperty("memory_cgroup").GetString());
+        Assert.Equal(JsonValueKind.Null, procs[584].GetProperty("memory_cgroup").ValueKind);   // v1 mounted, no v1 memory line
+        Assert.Equal(JsonValueKind.Null, procs[27079].GetProperty("memory_cgroup").ValueKind); // no cgroup file when recorded
+        CliResult t = CliRun.Run("ps", "--proc-root", Proc, "--sys-root", Sys, "--db", db, "--cgroup", "--pid", "27079", "-o", "pid,cgroup");
         Assert.Equal("-", t.Stdout.Split('\n')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        CliResult t2 = CliRun.Run("ps", "--proc-root", Proc, "--sys-root", Sys, "--db", db, "--cgroup", "--pid", "26231", "-o", "pid,cgroup");
+        Assert.Equal("/memscope_lab_oom_42", t2.Stdout.Split('\n')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
     }
 }

@@ -1,0 +1,368 @@
+using System.Text.Json;
+using MemScope.Analysis;
+using MemScope.Analysis.Doctor;
+using MemScope.Model;
+using MemScope.Procfs;
+using MemScope.Store;
+using MemScope.Sysfs;
+using Microsoft.Data.Sqlite;
+
+namespace MemScope.Tests.Store;
+
+/// <summary>
+/// Schema v4 of the recording: /proc/slabinfo per-cache counters, tmpfs and SysV shared memory, each process's memory
+/// cgroup. Exact round trips against the fixtures, the v3 → v4 migration, and the replayed doctor's slab and shmem rules.
+/// </summary>
+public sealed class ExtrasRecordingTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "memscope-extras-" + Guid.NewGuid().ToString("N"));
+
+    public ExtrasRecordingTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    private string Db(string name = "rec.db") => Path.Combine(_dir, name);
+
+    private static readonly string ProcfsRoot = Path.Combine(Paths.SharedFixtures, "procfs", "proc");
+    private static readonly string ShmCapture = Path.Combine(Paths.Captures, "sysvipc", "shm");
+    private static readonly DateTimeOffset T0 = new(2026, 11, 27, 10, 0, 0, TimeSpan.Zero);
+    private const ulong GiB = 1UL << 30;
+
+    /// <summary>A fake /proc: every entry of prometheus/procfs's fixture root, plus our capture of /proc/sysvipc/shm.</summary>
+    private string FakeProc()
+    {
+        string root = Path.Combine(_dir, "proc");
+        Directory.CreateDirectory(root);
+        foreach (string entry in Directory.EnumerateFileSystemEntries(ProcfsRoot))
+            File.CreateSymbolicLink(Path.Combine(root, Path.GetFileName(entry)), entry);
+        Directory.CreateDirectory(Path.Combine(root, "sysvipc"));
+        File.Copy(ShmCapture, Path.Combine(root, "sysvipc", "shm"));
+        return root;
+    }
+
+    private static Snapshot Base()
+    {
+        Snapshot s = new SnapshotCollector(new ProcFs(ProcfsRoot), new SysFs(Path.Combine(Paths.SharedFixtures, "procfs", "sys"))).Collect();
+        return s with { Time = T0 };
+    }
+
+    private static Meminfo With(Meminfo m, params (string Key, ulong Bytes)[] set) =>
+        Meminfo.FromEntries(m.Entries.Select(kv => set.FirstOrDefault(x => x.Key == kv.Key) is { Key: not null } x ? new KeyValuePair<string, ulong>(kv.Key, x.Bytes) : kv));
+
+    private static Slabinfo Slab(params (string Name, ulong Slabs)[] caches) => Slabinfo.Parse(
+        "slabinfo - version: 2.1\n" + string.Concat(caches.Select(c => $"{c.Name} {c.Slabs * 16} {c.Slabs * 16} 2048 16 8 : tunables 0 0 0 : slabdata {c.Slabs} {c.Slabs} 0\n")),
+        "test");
+
+    [Fact]
+    public async Task Recorder_on_a_fake_proc_stores_slabinfo_and_sysv_segments_exactly()
+    {
+        var proc = new ProcFs(FakeProc());
+        var sys = new SysFs(Path.Combine(Paths.SharedFixtures, "procfs", "sys"));
+        using (var w = HistoryStore.OpenForWriting(Db()))
+        {
+            var recorder = new Recorder(new SnapshotCollector(proc, sys), w,
+                new RecorderOptions { Interval = TimeSpan.FromMilliseconds(100), MaxSamples = 3, ExtrasInterval = TimeSpan.FromHours(1) });
+            await recorder.RunAsync(CancellationToken.None);
+        }
+        Slabinfo expected = Slabinfo.Read(Path.Combine(ProcfsRoot, "slabinfo"));
+        using var r = HistoryStore.OpenForReading(Db());
+        Assert.Equal(4, r.SchemaVersion);
+        Assert.Equal(3, r.SampleCount);
+        List<SampleInfo> samples = r.ListSamples();
+        // Read once (the extras interval is an hour): the first sample's reading holds for the later ones.
+        var (at, slab) = r.SlabinfoAt(samples[2].Id)!.Value;
+        Assert.Equal(samples[0].Id, at.Id);
+        Assert.Null(r.FirstSlabinfoIn(samples[1].Id, samples[2].Id));
+        Assert.Equal("2.1", slab.Version);
+        Assert.Equal(300, slab.Caches.Count);
+        Assert.Equal(expected.Caches, slab.Caches); // every field of every cache, in order
+        // The values prometheus/procfs's slab_test.go asserts for the first cache.
+        Assert.Equal(new SlabCache("pid_3", 375, 532, 576, 28, 4, 0, 0, 0, 19, 19, 0), slab.Caches[0]);
+        Assert.Contains(slab.Caches, c => c.Name == "iwl_cmd_pool:0000:04:00.0");
+        Assert.StartsWith("recorded every 3600 s", r.GetMeta(HistoryStore.SlabinfoMeta));
+
+        var (since, shm) = r.SharedMemoryAt(samples[2].Id)!.Value;
+        Assert.Equal(samples[0].Id, since.Id);
+        IReadOnlyList<SysvShmSegment> sysv = shm.SysvSegments!;
+        Assert.Equal(2, sysv.Count);
+        // Our capture (ipcmk-style: an 8 MiB segment with 3 MiB touched and attached once, a 2 MiB one never attached).
+        Assert.Equal(new SysvShmSegment(1835363633, 65560, 8388608, 30182, 30182, 1, 0, 3145728, 0), sysv[0]);
+        Assert.Equal(new SysvShmSegment(0, 65561, 2097152, 30182, 0, 0, 0, 0, 0), sysv[1]);
+        Assert.Equal(SysvShm.Read(ShmCapture), sysv);
+    }
+
+    [Fact]
+    public void Tmpfs_sysv_and_unknown_parts_round_trip_and_are_stored_only_when_changed()
+    {
+        Snapshot s = Base();
+        var a = new SharedMemoryUsage([new TmpfsUsage("/dev/shm", 1_610_612_736), new TmpfsUsage("/run/user/1000 x", 0)],
+            [new SysvShmSegment(-1325426745, 7, 2 * GiB, 42, 0, 0, 1000, null, null)]);
+        var b = new SharedMemoryUsage(null, []);
+        using (var w = HistoryStore.OpenForWriting(Db()))
+        {
+            w.Append(s, extras: new SampleExtras { SharedMemory = a });
+            w.Append(s with { Time = T0.AddSeconds(1) }, extras: new SampleExtras { SharedMemory = a });
+            w.Append(s with { Time = T0.AddSeconds(2) }, extras: new SampleExtras { SharedMemory = b });
+            w.Append(s with { Time = T0.AddSeconds(3) });
+        }
+        using var r = HistoryStore.OpenForReading(Db());
+        var one = r.SharedMemoryAt(2)!.Value;
+        Assert.Equal(1, one.Since.Id); // unchanged at sample 2: not stored again
+        Assert.Equal(a.Tmpfs, one.Usage.Tmpfs);
+        Assert.Equal(a.SysvSegments, one.Usage.SysvSegments);
+        var two = r.SharedMemoryAt(4)!.Value;
+        Assert.Equal(3, two.Since.Id);
+        Assert.Null(two.Usage.Tmpfs);       // unreadable: unknown, not "none"
+        Assert.Empty(two.Usage.SysvSegments!);
+        using var c = new SqliteConnection($"Data Source={Db()};Mode=ReadOnly;Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM shm";
+        Assert.Equal(2L, cmd.ExecuteScalar());
+    }
+
+    [Fact]
+    public void A_process_memory_cgroup_is_read_once_per_identity_and_replayed()
+    {
+        Snapshot s = Base();
+        var calls = new List<int>();
+        (int, string)? CgroupOf(int pid)
+        {
+            calls.Add(pid);
+            return pid == 4242 ? (1, "/memscope_t") : null;
+        }
+        ProcessSnapshot P(int pid, string comm) => new() { Pid = pid, StartTimeTicks = 100, Comm = comm, CommandLine = comm, RssBytes = 1_000_000, SwapBytes = 4096 };
+        using (var w = HistoryStore.OpenForWriting(Db()))
+        {
+            for (int i = 0; i < 3; i++)
+                w.Append(s with { Time = T0.AddSeconds(i), Processes = [P(4242, "hog"), P(77, "idle")] }, extras: new SampleExtras { CgroupOf = CgroupOf });
+        }
+        Assert.Equal([4242, 77], calls); // once per identity, not per sample
+        using var r = HistoryStore.OpenForReading(Db());
+        List<ProcessSnapshot> back = r.Read(3).Processes.ToList();
+        Assert.Equal("/memscope_t", back.Single(p => p.Pid == 4242).MemoryCgroup);
+        Assert.Null(back.Single(p => p.Pid == 77).MemoryCgroup);
+    }
+
+    /// <summary>Three samples 10 s apart: unreclaimable slab at 30% of RAM with kmalloc-2048 growing 2 → 3 → 4 GiB, and 2 GiB of Shmem held by a SysV segment no process maps.</summary>
+    private string SlabAndShmRecording(bool withExtras)
+    {
+        Snapshot s = Base();
+        ulong total = s.System.Meminfo.MemTotal!.Value;
+        Meminfo m = With(s.System.Meminfo, ("SUnreclaim", total * 3 / 10), ("Shmem", 2 * GiB), ("MemAvailable", total / 2));
+        var shm = new SharedMemoryUsage([new TmpfsUsage("/dev/shm", 1_610_612_736)],
+            [new SysvShmSegment(1835363633, 65560, 2 * GiB, 30182, 30182, 0, 0, 2 * GiB, 0)]);
+        using var w = HistoryStore.OpenForWriting(Db());
+        for (int i = 0; i < 3; i++)
+        {
+            SampleExtras? extras = withExtras
+                ? new SampleExtras { Slabinfo = Slab(("kmalloc-2048", 65536UL * (ulong)(2 + i) / 2), ("dentry", 1000)), SharedMemory = shm }
+                : null;
+            w.Append(s with { Time = T0.AddSeconds(10 * i), MonotonicSeconds = 100 + 10 * i, System = s.System with { Meminfo = m } }, extras: extras);
+        }
+        if (withExtras) w.SetMeta(HistoryStore.SlabinfoMeta, "recorded every 10 s");
+        return w.Path;
+    }
+
+    [Fact]
+    public void Doctor_over_a_recording_with_slabinfo_and_shm_names_the_cache_and_the_segment()
+    {
+        using var replay = SnapshotReplay.Open(SlabAndShmRecording(withExtras: true));
+        DoctorContext ctx = DoctorReplay.Build(replay, T0.AddSeconds(20), TimeSpan.FromSeconds(20), "en");
+        Assert.False(ctx.PartlyRecorded!.ContainsKey("slab"));
+        Assert.False(ctx.PartlyRecorded!.ContainsKey("shmem"));
+        DoctorReport report = MemScope.Analysis.Doctor.Doctor.Examine(ctx);
+        Finding slab = Assert.Single(report.Findings, f => f.Id == "slab");
+        Assert.Equal(Severity.Critical, slab.Severity);
+        // 131072 slabs × 8 pages × 4 KiB = 4 GiB, 16 objects per slab; grew 2 GiB over the 20 s window.
+        Assert.Contains(slab.Evidence, e => e.Label == "cache kmalloc-2048" && e.Value == "4.0 GiB, 2097152 objects, 102 MiB/s" && e.Source == "/proc/slabinfo");
+        Assert.DoesNotContain(slab.Evidence, e => e.Label == "per-cache figures");
+
+        Finding shmem = Assert.Single(report.Findings, f => f.Id == "shmem");
+        Assert.Contains(shmem.Evidence, e => e.Label == "SysV segments" && e.Value == "1, 2.0 GiB, 1 unattached");
+        Assert.Contains(shmem.Evidence, e => e.Label == "tmpfs /dev/shm" && e.Value == "1.5 GiB");
+        Assert.DoesNotContain(shmem.Evidence, e => e.Label == "not recorded");
+        Assert.DoesNotContain(report.Skipped, x => x.Id is "slab" or "shmem");
+    }
+
+    [Fact]
+    public void Doctor_without_recorded_slabinfo_says_why()
+    {
+        string db = SlabAndShmRecording(withExtras: false);
+        using (var w = HistoryStore.OpenForWriting(db))
+            w.SetMeta(HistoryStore.SlabinfoMeta, "unavailable: the recorder was not root (/proc/slabinfo is readable by root only)");
+        using var replay = SnapshotReplay.Open(db);
+        DoctorReport report = MemScope.Analysis.Doctor.Doctor.Examine(DoctorReplay.Build(replay, T0.AddSeconds(20), TimeSpan.FromSeconds(20), "en"));
+        Finding slab = Assert.Single(report.Findings, f => f.Id == "slab");
+        Assert.Contains(slab.Evidence, e => e.Value == "per-cache figures (/proc/slabinfo) were not recorded: the recorder was not root (/proc/slabinfo is readable by root only)");
+        Finding shmem = Assert.Single(report.Findings, f => f.Id == "shmem");
+        Assert.Contains(shmem.Evidence, e => e.Label == "not recorded" && e.Value == "tmpfs mounts and SysV segments are not in the recording");
+    }
+
+    [Fact]
+    public void Cli_swap_ps_and_slab_replay_show_the_recorded_cgroup_and_caches_reading_nothing_live()
+    {
+        Snapshot s = Base();
+        ProcessSnapshot Hog(int i) => new()
+        {
+            Pid = 4242, PPid = 1, StartTimeTicks = 100, Comm = "hog", CommandLine = "hog", State = 'S', Uid = 0,
+            RssBytes = 300_000_000, RssAnonBytes = 290_000_000, SwapBytes = 10_000_000 + (ulong)i * 4096,
+        };
+        using (var w = HistoryStore.OpenForWriting(Db()))
+        {
+            for (int i = 0; i < 3; i++)
+                w.Append(s with { Time = T0.AddSeconds(10 * i), MonotonicSeconds = 100 + 10 * i, Processes = [Hog(i)] }, extras: new SampleExtras
+                {
+                    Slabinfo = i == 1 ? null : Slab(("kmalloc-2048", i == 0 ? 1000UL : 1500UL), ("dentry", 10)),
+                    CgroupOf = pid => pid == 4242 ? (1, "/memscope_t") : null,
+                });
+        }
+        string empty = Path.Combine(_dir, "empty-root");
+        Directory.CreateDirectory(empty);
+        string at = T0.AddSeconds(20).ToString("O");
+
+        CliResult swap = CliRun.Run("--proc-root", empty, "--sys-root", empty, "swap", "--db", Db(), "--at", at, "--json");
+        Assert.True(swap.ExitCode == 0, $"swap exit {swap.ExitCode}: {swap.Stderr}");
+        using (JsonDocument doc = JsonDocument.Parse(swap.Stdout))
+        {
+            JsonElement hog = doc.RootElement.GetProperty("processes")[0];
+            Assert.Equal(4242, hog.GetProperty("pid").GetInt32());
+            Assert.Equal("/memscope_t", hog.GetProperty("cgroup").GetString());
+            Assert.DoesNotContain("cgroup is not recorded", doc.RootElement.GetProperty("replay").GetString());
+        }
+
+        CliResult ps = CliRun.Run("--proc-root", empty, "--sys-root", empty, "ps", "--db", Db(), "--at", at, "--cgroup", "--json");
+        Assert.True(ps.ExitCode == 0, $"ps exit {ps.ExitCode}: {ps.Stderr}");
+        Assert.Contains("\"memory_cgroup\": \"/memscope_t\"", ps.Stdout);
+
+        CliResult slab = CliRun.Run("--proc-root", empty, "--sys-root", empty, "slab", "--db", Db(), "--at", at, "--json");
+        Assert.True(slab.ExitCode == 0, $"slab exit {slab.ExitCode}: {slab.Stderr}");
+        using (JsonDocument doc = JsonDocument.Parse(slab.Stdout))
+        {
+            JsonElement first = doc.RootElement.GetProperty("caches")[0];
+            Assert.Equal("kmalloc-2048", first.GetProperty("name").GetString());
+            Assert.Equal(1500L * 8 * 4096, first.GetProperty("memory_bytes").GetInt64());
+            Assert.Equal(24_000L, first.GetProperty("active_objects").GetInt64());
+            // 500 slabs × 8 pages × 4 KiB more than the reading 20 s before (the middle sample has none).
+            Assert.Equal(500.0 * 8 * 4096 / 20, first.GetProperty("growth_bytes_per_sec").GetDouble(), 1);
+            Assert.Equal(JsonValueKind.Null, first.GetProperty("reclaimable").ValueKind);
+        }
+        CliResult text = CliRun.Run("--proc-root", empty, "--sys-root", empty, "slab", "--db", Db(), "--at", T0.AddSeconds(10).ToString("O"));
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        Assert.StartsWith($"Replay: {Db()} at ", text.Stdout);
+        Assert.Contains("kmalloc-2048", text.Stdout);
+        Assert.Contains("per-cache figures read at", text.Stdout);
+    }
+
+    // ------------------------------------------------------------------ v3 → v4
+
+    /// <summary>A schema-3 recording written with schema 3's own SQL: meminfo blobs, one process, a cgroup row.</summary>
+    private void CreateV3Recording(string path, Meminfo meminfo, int samples)
+    {
+        using var c = new SqliteConnection($"Data Source={path};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = $"PRAGMA auto_vacuum = INCREMENTAL; PRAGMA application_id = {StoreSchema.ApplicationId};";
+        cmd.ExecuteNonQuery();
+        cmd.CommandText = StoreSchema.Migrations[0] + StoreSchema.Migrations[1] + StoreSchema.Migrations[2] + "UPDATE schema_version SET version = 3;";
+        cmd.ExecuteNonQuery();
+        var blob = new List<byte>();
+        long key = 0;
+        foreach (var kv in meminfo.Entries)
+        {
+            key++;
+            cmd.CommandText = "INSERT INTO counter_keys(id, source, name) VALUES ($id, 'meminfo', $n)";
+            cmd.Parameters.Clear();
+            cmd.Parameters.AddWithValue("$id", key);
+            cmd.Parameters.AddWithValue("$n", kv.Key);
+            cmd.ExecuteNonQuery();
+            CounterBlob.WriteVarint(blob, (ulong)key);
+            CounterBlob.WriteVarint(blob, kv.Value);
+        }
+        cmd.CommandText = """
+            INSERT INTO process_identities(id, pid, start_ticks, comm, cmdline, uid, kthread) VALUES (1, 4242, 777, 'hog', 'hog --big', 0, 0);
+            INSERT INTO cgroups(id, version, path) VALUES (1, 1, '/memscope_t');
+            """;
+        cmd.Parameters.Clear();
+        cmd.ExecuteNonQuery();
+        for (int i = 0; i < samples; i++)
+        {
+            cmd.CommandText = """
+                INSERT INTO samples(id, time_ms, mono_s, page_size, clk_tck, has_processes, processes_gone, processes_denied, meminfo, cgroups)
+                VALUES ($id, $t, $m, 4096, 100, 1, 0, 0, $blob, 1);
+                INSERT INTO process_samples(sample_id, ident_id, rss, swap) VALUES ($id, 1, $rss, $swap);
+                INSERT INTO cgroup_samples(sample_id, cgroup_id, usage, limit_is_max, swap_limit_is_max) VALUES ($id, 1, $rss, 0, 1);
+                """;
+            cmd.Parameters.Clear();
+            cmd.Parameters.AddWithValue("$id", i + 1);
+            cmd.Parameters.AddWithValue("$t", T0.AddSeconds(5 * i).ToUnixTimeMilliseconds());
+            cmd.Parameters.AddWithValue("$m", 1000.0 + 5 * i);
+            cmd.Parameters.AddWithValue("$blob", blob.ToArray());
+            cmd.Parameters.AddWithValue("$rss", 100_000_000L + i * 4096);
+            cmd.Parameters.AddWithValue("$swap", 8192L * i);
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    private static long SchemaVersionOf(string path)
+    {
+        using var c = new SqliteConnection($"Data Source={path};Pooling=False;Mode=ReadOnly");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT MAX(version) FROM schema_version";
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public void V3_recording_reads_as_is_and_migrates_to_v4_keeping_every_sample()
+    {
+        Assert.Equal(4, StoreSchema.CurrentVersion);
+        Meminfo meminfo = Meminfo.Read(Path.Combine(ProcfsRoot, "meminfo"));
+        CreateV3Recording(Db(), meminfo, samples: 4);
+        using (var replay = SnapshotReplay.Open(Db()))
+        {
+            HistoryStore r = replay.Store;
+            Assert.Equal(3, r.SchemaVersion);
+            Assert.Null(r.SlabinfoAt(4));
+            Assert.Null(r.SharedMemoryAt(4));
+            Assert.Null(r.Read(4).Processes.Single().MemoryCgroup);
+            DoctorContext ctx = DoctorReplay.Build(replay, T0.AddSeconds(15), TimeSpan.FromSeconds(15), "en");
+            Assert.Equal("per-cache figures (/proc/slabinfo) are not in the recording (schema 3 recording)", ctx.PartlyRecorded!["slab"]);
+            Assert.Equal("tmpfs mounts and SysV segments are not in the recording (schema 3 recording)", ctx.PartlyRecorded!["shmem"]);
+        }
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(3, SchemaVersionOf(Db())); // a reader leaves the file as it is
+
+        Snapshot s = Base();
+        using (var w = HistoryStore.OpenForWriting(Db()))
+        {
+            Assert.Equal(4, w.SchemaVersion);
+            w.Append(s with
+            {
+                Time = T0.AddSeconds(20),
+                Processes = [new ProcessSnapshot { Pid = 4243, StartTimeTicks = 900, Comm = "new", CommandLine = "new", RssBytes = 1 }],
+            }, extras: new SampleExtras { Slabinfo = Slab(("dentry", 10)), CgroupOf = _ => (1, "/memscope_t") });
+        }
+        SqliteConnection.ClearAllPools();
+        Assert.Equal(4, SchemaVersionOf(Db()));
+        using var again = HistoryStore.OpenForReading(Db());
+        Assert.Equal(5, again.SampleCount);
+        for (int i = 1; i <= 4; i++)
+        {
+            Snapshot old = again.Read(i);
+            Assert.Equal(meminfo.Entries, old.System.Meminfo.Entries);
+            ProcessSnapshot hog = old.Processes.Single();
+            Assert.Equal(("hog", 100_000_000UL + (ulong)(i - 1) * 4096, 8192UL * (ulong)(i - 1)), (hog.Comm, hog.RssBytes, hog.SwapBytes!.Value));
+            Assert.Null(hog.MemoryCgroup); // identities from before v4 have no cgroup
+            Assert.Equal(100_000_000UL + (ulong)(i - 1) * 4096, old.System.MemoryCgroups!.Single().UsageBytes);
+        }
+        // The new identity refers to the cgroup row schema 3 already had.
+        Assert.Equal("/memscope_t", again.Read(5).Processes.Single().MemoryCgroup);
+        Assert.Equal(5, again.SlabinfoAt(5)!.Value.At.Id);
+        Assert.Null(again.SlabinfoAt(4));
+    }
+}
