@@ -99,7 +99,8 @@ internal static class PsCommand
                 snap = collector.Collect(new CollectOptions
                 {
                     Processes = true,
-                    Detail = wantSmaps ? ProcessDetail.WithSmapsRollup : ProcessDetail.Cheap,
+                    Files = FilesFor(cols.Select(c => c.Id).Append(sortColumn.Id), wantSmaps,
+                        everyField: parse.GetValue(json), byGroup: groupBy is not null, userFilter: uidSet is not null),
                     Pids = pidSet,
                     MaxParallelism = Environment.ProcessorCount,
                 });
@@ -154,6 +155,38 @@ internal static class PsCommand
             return ExitCodes.Ok;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// The per-process files behind what is printed: the columns shown and the sort key, the --user filter (uid from
+    /// status), --by groups (VIRT, RES, SWAP, PSS/USS and the uid), everything for --json. stat is always read. VIRT,
+    /// RES, SHR and %MEM stay on statm even when status is read: status carries the same mm counters on a live kernel,
+    /// but captured trees (prometheus/procfs's) hold a statm and a status taken apart, and the figures must not
+    /// depend on which columns are shown.
+    /// </summary>
+    internal static ProcessFiles FilesFor(IEnumerable<string> columnIds, bool smaps, bool everyField, bool byGroup, bool userFilter)
+    {
+        if (everyField) return smaps ? ProcessFiles.All : ProcessFiles.Cheap;
+        ProcessFiles files = ProcessFiles.Stat;
+        if (userFilter) files |= ProcessFiles.Status;
+        if (byGroup)
+        {
+            files |= ProcessFiles.Status | ProcessFiles.Statm;
+            if (smaps) files |= ProcessFiles.SmapsRollup;
+        }
+        foreach (string id in columnIds)
+        {
+            switch (id)
+            {
+                case "user" or "anon" or "file" or "shmem" or "swap" or "pte": files |= ProcessFiles.Status; break;
+                case "virt" or "rss" or "shr" or "mem": files |= ProcessFiles.Statm; break;
+                case "pss" or "uss" or "swappss": if (smaps) files |= ProcessFiles.SmapsRollup; break;
+                case "oom": files |= ProcessFiles.OomScore; break;
+                case "oomadj": files |= ProcessFiles.OomScoreAdj; break;
+                case "command": files |= ProcessFiles.Cmdline; break;
+            }
+        }
+        return files;
     }
 
     /// <summary>The terminal's width, or null when stdout is not a terminal (then, as ps, lines are not cut).</summary>

@@ -12,8 +12,32 @@ public enum ProcessDetail
 }
 
 /// <summary>
+/// Which per-process files <see cref="ProcessReader"/> reads. stat is always read (pid, ppid, comm, state, threads,
+/// faults, CPU time, the kernel-thread flag). A file left out leaves its fields unknown (null), except VIRT/RES/SHR:
+/// they come from statm, else from status (VmSize, VmRSS, RssFile + RssShmem: the same mm counters the kernel sums
+/// for statm), else from stat (vsize, rss; SHR 0). Left out: the command line is empty, oom_score(_adj) null.
+/// </summary>
+[Flags]
+public enum ProcessFiles
+{
+    /// <summary>stat only.</summary>
+    Stat = 0,
+    Statm = 1,
+    Status = 2,
+    Cmdline = 4,
+    OomScore = 8,
+    OomScoreAdj = 16,
+    SmapsRollup = 32,
+    /// <summary>What <see cref="ProcessDetail.Cheap"/> reads.</summary>
+    Cheap = Statm | Status | Cmdline | OomScore | OomScoreAdj,
+    /// <summary>What <see cref="ProcessDetail.WithSmapsRollup"/> reads.</summary>
+    All = Cheap | SmapsRollup,
+}
+
+/// <summary>
 /// Reads one process into a <see cref="ProcessSnapshot"/>. A process that exits mid-read returns null (gone);
 /// a denied optional file leaves its fields null; a denied smaps_rollup sets <see cref="ProcessSnapshot.SmapsDenied"/>.
+/// The files are opened relative to one /proc/PID directory handle, so they all belong to one process.
 /// </summary>
 public sealed class ProcessReader(ProcFs proc)
 {
@@ -22,24 +46,37 @@ public sealed class ProcessReader(ProcFs proc)
     public ProcFs Proc { get; } = proc;
 
     /// <summary>Reads the process, or null when it is gone. Throws <see cref="KernelFileException"/> only for malformed or denied stat.</summary>
-    public ProcessSnapshot? TryRead(int pid, ProcessDetail detail)
+    public ProcessSnapshot? TryRead(int pid, ProcessDetail detail) =>
+        TryRead(pid, detail == ProcessDetail.WithSmapsRollup ? ProcessFiles.All : ProcessFiles.Cheap);
+
+    /// <summary>
+    /// Reads stat and the <paramref name="files"/> asked for (see <see cref="ProcessFiles"/> for what is unknown
+    /// without them), or null when the process is gone. Throws <see cref="KernelFileException"/> only for malformed
+    /// or denied stat.
+    /// </summary>
+    public ProcessSnapshot? TryRead(int pid, ProcessFiles files)
     {
+        string dir = $"{Proc.Root}/{pid}";
+        int fd;
+        try { fd = KernelFile.OpenDirectory(dir); }
+        catch (KernelFileException e) when (e.Error == KernelFileError.Gone) { return null; }
         try
         {
-            ProcPidStat stat = ProcPidStat.Read(Proc.PidPath(pid, "stat"));
-            ProcPidStatm? statm = Optional(() => ProcPidStatm.Read(Proc.PidPath(pid, "statm")));
-            ProcPidStatus? status = Optional(() => ProcPidStatus.Read(Proc.PidPath(pid, "status")));
-            string cmdline = Optional(() => string.Join(' ', ProcPidCmdline.Read(Proc.PidPath(pid, "cmdline")))) ?? "";
-            long? oomScore = OptionalNumber(Proc.PidPath(pid, "oom_score"));
-            long? oomAdj = OptionalNumber(Proc.PidPath(pid, "oom_score_adj"));
+            var d = new PidDir(fd, dir);
+            ProcPidStat stat = KernelFile.ParseAt(fd, "stat", d.PathOf("stat"), ProcPidStat.Parse, singleRecord: true);
+            ProcPidStatm? statm = (files & ProcessFiles.Statm) != 0 && d.TryParse("statm", ProcPidStatm.Parse, out ProcPidStatm sm) ? sm : null;
+            ProcPidStatus? status = (files & ProcessFiles.Status) != 0 && d.TryParse("status", ProcPidStatus.Parse, out ProcPidStatus? st) ? st : null;
+            string cmdline = (files & ProcessFiles.Cmdline) != 0 && d.TryParse("cmdline", ProcPidCmdline.ParseJoined, out string? cl, singleRecord: false) ? cl! : "";
+            long? oomScore = (files & ProcessFiles.OomScore) != 0 && d.TryParse("oom_score", SingleNumberFile.Parse, out long os) ? os : null;
+            long? oomAdj = (files & ProcessFiles.OomScoreAdj) != 0 && d.TryParse("oom_score_adj", SingleNumberFile.Parse, out long oa) ? oa : null;
             // PF_KTHREAD (0x00200000) in the stat flags is the reliable kernel-thread test.
             bool kthread = ((stat.Field(9) ?? 0) & 0x00200000) != 0;
 
             SmapsFields? rollup = null;
             bool smapsDenied = false, smapsUnavailable = false;
-            if (detail == ProcessDetail.WithSmapsRollup && !kthread)
+            if ((files & ProcessFiles.SmapsRollup) != 0 && !kthread)
             {
-                try { rollup = ProcPidSmapsRollup.Read(Proc.PidPath(pid, "smaps_rollup")); }
+                try { rollup = KernelFile.ParseAt(fd, "smaps_rollup", d.PathOf("smaps_rollup"), ProcPidSmapsRollup.Parse, singleRecord: true); }
                 catch (KernelFileException e) when (e.Error == KernelFileError.Denied) { smapsDenied = true; }
                 catch (KernelFileException e) when (e.Error == KernelFileError.Malformed) { smapsDenied = true; }
                 // A zombie (or a process between exit_mm and reaping) has no address space: smaps_rollup gives ESRCH
@@ -47,11 +84,11 @@ public sealed class ProcessReader(ProcFs proc)
                 // A live process without smaps_rollup is a kernel before 4.14: PSS/USS unavailable, process kept.
                 catch (KernelFileException e) when (e.Error == KernelFileError.Gone && (stat.State is 'Z' or 'X' || Proc.ProcessExists(pid)))
                 {
-                    smapsUnavailable = stat.State is not ('Z' or 'X') && !File.Exists(Proc.PidPath(pid, "smaps_rollup"));
+                    smapsUnavailable = stat.State is not ('Z' or 'X') && !KernelFile.ExistsAt(fd, "smaps_rollup");
                 }
             }
 
-            ulong rss = statm is { } m ? m.ResidentPages * (ulong)_pageSize : stat.RssPages * (ulong)_pageSize;
+            ulong page = (ulong)_pageSize;
             return new ProcessSnapshot
             {
                 Pid = pid,
@@ -63,10 +100,10 @@ public sealed class ProcessReader(ProcFs proc)
                 Uid = status?.RealUid,
                 IsKernelThread = kthread,
                 Threads = (int)stat.Threads,
-                VirtBytes = statm is { } m2 ? m2.SizePages * (ulong)_pageSize : stat.VsizeBytes,
-                RssBytes = rss,
+                VirtBytes = statm is { } m ? m.SizePages * page : status?.VmSize ?? stat.VsizeBytes,
+                RssBytes = statm is { } m1 ? m1.ResidentPages * page : status?.VmRSS ?? stat.RssPages * page,
                 // statm "shared" above the total size is corrupt (seen in captured trees): fall back to RssFile + RssShmem.
-                SharedBytes = statm is { } m3 && m3.SharedPages <= m3.SizePages ? m3.SharedPages * (ulong)_pageSize
+                SharedBytes = statm is { } m3 && m3.SharedPages <= m3.SizePages ? m3.SharedPages * page
                     : (status?.RssFile ?? 0) + (status?.RssShmem ?? 0),
                 RssAnonBytes = status?.RssAnon,
                 RssFileBytes = status?.RssFile,
@@ -94,30 +131,35 @@ public sealed class ProcessReader(ProcFs proc)
         {
             return null;
         }
+        finally
+        {
+            KernelFile.CloseDirectory(fd);
+        }
     }
 
-    private static T? Optional<T>(Func<T> read) where T : class
+    /// <summary>An open /proc/PID directory: optional files read relative to it.</summary>
+    private readonly struct PidDir(int fd, string dir)
     {
-        try { return read(); }
-        catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io || StillThere(e)) { return null; }
-    }
+        public string PathOf(string name) => $"{dir}/{name}";
 
-    private static T? Optional<T>(Func<T> read, bool _ = false) where T : struct
-    {
-        try { return read(); }
-        catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io || StillThere(e)) { return null; }
+        /// <summary>
+        /// Reads an optional file: false when it is denied, malformed or unreadable, or missing while the process's
+        /// stat is still there (this kernel, or a captured tree, lacks that file: the field is unknown, the process is
+        /// not gone). Throws Gone when the process has exited.
+        /// </summary>
+        public bool TryParse<T>(string name, SpanParser<T> parse, out T? value, bool singleRecord = true)
+        {
+            try
+            {
+                value = KernelFile.ParseAt(fd, name, PathOf(name), parse, singleRecord);
+                return true;
+            }
+            catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed or KernelFileError.Io
+                                                || (e.Error == KernelFileError.Gone && KernelFile.ExistsAt(fd, "stat")))
+            {
+                value = default;
+                return false;
+            }
+        }
     }
-
-    private static long? OptionalNumber(string path)
-    {
-        try { return SingleNumberFile.Read(path); }
-        catch (KernelFileException e) when (e.Error is not KernelFileError.Gone || StillThere(e)) { return null; }
-    }
-
-    /// <summary>
-    /// A file missing while the process's stat is still there: this kernel (or a captured tree) lacks that file, so
-    /// the field is unknown; the process itself is not gone.
-    /// </summary>
-    private static bool StillThere(KernelFileException e) =>
-        e.Error == KernelFileError.Gone && Path.GetDirectoryName(e.Path) is string dir && File.Exists(Path.Combine(dir, "stat"));
 }

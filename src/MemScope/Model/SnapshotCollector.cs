@@ -9,6 +9,11 @@ public sealed record CollectOptions
 {
     public bool Processes { get; init; }
     public ProcessDetail Detail { get; init; } = ProcessDetail.Cheap;
+    /// <summary>
+    /// Exactly which per-process files to read (stat always); when set it replaces <see cref="Detail"/>. A view that
+    /// shows a few columns reads only the files behind them (see <see cref="ProcessFiles"/>).
+    /// </summary>
+    public ProcessFiles? Files { get; init; }
     /// <summary>Only these pids (null: all).</summary>
     public IReadOnlySet<int>? Pids { get; init; }
     /// <summary>
@@ -39,6 +44,7 @@ public sealed class SnapshotCollector(ProcFs proc, SysFs sys)
         if (options.Processes)
         {
             var reader = new ProcessReader(Proc);
+            ProcessFiles files = options.Files ?? (options.Detail == ProcessDetail.WithSmapsRollup ? ProcessFiles.All : ProcessFiles.Cheap);
             List<int> pids = options.Pids is { } only ? only.Order().ToList() : Proc.ListPids();
             int workers = Math.Min(options.MaxParallelism, pids.Count / ParallelThreshold);
             if (workers <= 1)
@@ -47,7 +53,7 @@ public sealed class SnapshotCollector(ProcFs proc, SysFs sys)
                 {
                     try
                     {
-                        ProcessSnapshot? p = reader.TryRead(pid, options.Detail);
+                        ProcessSnapshot? p = reader.TryRead(pid, files);
                         if (p is null) gone++; else processes.Add(p);
                     }
                     catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed)
@@ -68,7 +74,7 @@ public sealed class SnapshotCollector(ProcFs proc, SysFs sys)
                     {
                         try
                         {
-                            results[i] = reader.TryRead(pids[i], options.Detail);
+                            results[i] = reader.TryRead(pids[i], files);
                             if (results[i] is null) outcome[i] = 1;
                         }
                         catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed)

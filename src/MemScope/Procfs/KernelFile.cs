@@ -38,13 +38,16 @@ public static partial class KernelFile
     /// Reads the file, decodes it into a pooled char buffer and hands the characters to <paramref name="parse"/>;
     /// nothing but the parser's result is allocated on the way.
     /// </summary>
-    public static T Parse<T>(string path, SpanParser<T> parse)
+    public static T Parse<T>(string path, SpanParser<T> parse) => ParseOpened(OpenFile(path), path, parse, singleRecord: false);
+
+    /// <summary>Reads the open <paramref name="fd"/> (closed here) and parses it as <see cref="Parse"/> does.</summary>
+    private static T ParseOpened<T>(int fd, string path, SpanParser<T> parse, bool singleRecord)
     {
         byte[] bytes = ArrayPool<byte>.Shared.Rent(8192);
         char[]? chars = null;
         try
         {
-            int length = ReadInto(path, ref bytes);
+            int length = ReadFd(fd, path, ref bytes, singleRecord);
             chars = ArrayPool<char>.Shared.Rent(Math.Max(length, 1));
             // Latin-1 widening is exact for the ASCII the kernel writes and never throws on odd bytes.
             int charCount = Encoding.Latin1.GetChars(bytes, 0, length, chars, 0);
@@ -62,12 +65,57 @@ public static partial class KernelFile
     /// open/read/close: .NET's FileStream/File.OpenHandle adds an fstat and a flock per open, a third of the syscalls
     /// of a per-process scan that opens seven small files for each of a thousand processes.
     /// </summary>
-    public static unsafe int ReadInto(string path, ref byte[] buffer)
+    public static int ReadInto(string path, ref byte[] buffer) => ReadFd(OpenFile(path), path, ref buffer, singleRecord: false);
+
+    private static int OpenFile(string path)
     {
         int fd;
         do fd = Open(path, OpenReadOnlyCloexec);
         while (fd < 0 && Marshal.GetLastPInvokeError() == Eintr);
         if (fd < 0) throw FromErrno(path, Marshal.GetLastPInvokeError());
+        return fd;
+    }
+
+    /// <summary>
+    /// Opens a directory for <see cref="ParseAt"/> (O_PATH: a handle for lookups only, no permission check, no file
+    /// operations). Per-process files opened relative to /proc/PID skip the path walk of /proc and the pid lookup
+    /// (with its pid_revalidate) on every open, and all belong to the same process even if the pid is reused.
+    /// </summary>
+    public static int OpenDirectory(string path)
+    {
+        int fd;
+        do fd = Open(path, OpenPathDirectoryCloexec);
+        while (fd < 0 && Marshal.GetLastPInvokeError() == Eintr);
+        if (fd < 0) throw FromErrno(path, Marshal.GetLastPInvokeError());
+        return fd;
+    }
+
+    /// <summary>Closes a handle from <see cref="OpenDirectory"/>.</summary>
+    public static void CloseDirectory(int fd) => Close(fd);
+
+    /// <summary>True when <paramref name="name"/> exists in the directory <paramref name="dirFd"/> (faccessat F_OK).</summary>
+    public static bool ExistsAt(int dirFd, string name) => AccessAt(dirFd, name, 0, 0) == 0;
+
+    /// <summary>
+    /// <see cref="Parse"/> for <paramref name="name"/> in the directory <paramref name="dirFd"/>
+    /// (<see cref="OpenDirectory"/>); <paramref name="path"/> names the file in errors. <paramref name="singleRecord"/>:
+    /// the file is generated as one record (seq_file single_open, or a simple_read_from_buffer), so a read that
+    /// returns less than was asked for has returned all of it and the extra read that would only see EOF is skipped.
+    /// Not for multi-record seq files (maps, mounts, smaps...), whose reads stop short at
+    /// a record boundary.
+    /// </summary>
+    public static T ParseAt<T>(int dirFd, string name, string path, SpanParser<T> parse, bool singleRecord)
+    {
+        int fd;
+        do fd = OpenAt(dirFd, name, OpenReadOnlyCloexec);
+        while (fd < 0 && Marshal.GetLastPInvokeError() == Eintr);
+        if (fd < 0) throw FromErrno(path, Marshal.GetLastPInvokeError());
+        return ParseOpened(fd, path, parse, singleRecord);
+    }
+
+    /// <summary>Reads an open file to EOF (or to the first short read of a single-record file) and closes it.</summary>
+    private static unsafe int ReadFd(int fd, string path, ref byte[] buffer, bool singleRecord)
+    {
         try
         {
             int total = 0;
@@ -89,7 +137,9 @@ public static partial class KernelFile
                     if (errno == Eintr) continue;
                     throw FromErrno(path, errno);
                 }
+                bool shortRead = read < buffer.Length - total;
                 total += (int)read;
+                if (singleRecord && shortRead) break;
             }
             return total;
         }
@@ -109,10 +159,17 @@ public static partial class KernelFile
     };
 
     private const int OpenReadOnlyCloexec = 0x80000; // O_RDONLY | O_CLOEXEC
+    private const int OpenPathDirectoryCloexec = 0x200000 | 0x10000 | 0x80000; // O_PATH | O_DIRECTORY | O_CLOEXEC
     private const int Eintr = 4;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int OpenAt(int dirFd, string name, int flags);
+
+    [LibraryImport("libc", EntryPoint = "faccessat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int AccessAt(int dirFd, string name, int mode, int flags);
 
     [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
     private static unsafe partial nint Read(int fd, byte* buffer, nint count);

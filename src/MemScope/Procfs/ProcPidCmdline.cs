@@ -21,6 +21,17 @@ public static class ProcPidCmdline
         return args;
     }
 
+    /// <summary>
+    /// The arguments joined by single spaces, as <c>string.Join(' ', Parse(...))</c> but in one string: NULs become
+    /// spaces, trailing NULs (a trailing empty argument, or an argv rewritten shorter) are dropped.
+    /// </summary>
+    public static string ParseJoined(ReadOnlySpan<char> content, string path)
+    {
+        ReadOnlySpan<char> args = content.TrimEnd('\0');
+        if (args.IsEmpty) return "";
+        return string.Create(args.Length, args, static (dest, src) => src.Replace(dest, '\0', ' '));
+    }
+
     /// <summary>/proc/PID/comm: the 15-character command name, without the newline.</summary>
     public static string ReadComm(string path) => KernelFile.ReadAllText(path).TrimEnd('\n');
 }
