@@ -179,7 +179,9 @@ internal static class PsCommand
             switch (id)
             {
                 case "user" or "anon" or "file" or "shmem" or "swap" or "pte": files |= ProcessFiles.Status; break;
-                case "virt" or "rss" or "shr" or "mem": files |= ProcessFiles.Statm; break;
+                case "virt" or "rss" or "mem": files |= ProcessFiles.Statm; break;
+                // statm's shared, or RssFile + RssShmem from status where statm's is corrupt
+                case "shr": files |= ProcessFiles.Statm | ProcessFiles.Status; break;
                 case "pss" or "uss" or "swappss": if (smaps) files |= ProcessFiles.SmapsRollup; break;
                 case "oom": files |= ProcessFiles.OomScore; break;
                 case "oomadj": files |= ProcessFiles.OomScoreAdj; break;
