@@ -63,6 +63,28 @@ public static class TestEnv
         return output;
     }
 
+    /// <summary>
+    /// A kernel thread's pid from /proc (PF_KTHREAD in stat's flags): kthreadd (pid 2) when it is one, else the first
+    /// found; null when /proc shows none (a container's own PID namespace). Never assume pid 2 is kthreadd.
+    /// </summary>
+    public static int? KernelThreadPid()
+    {
+        if (IsKernelThread(2)) return 2;
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(dir), out int pid) && IsKernelThread(pid)) return pid;
+        return null;
+    }
+
+    private static bool IsKernelThread(int pid)
+    {
+        string stat;
+        try { stat = File.ReadAllText($"/proc/{pid}/stat"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        // after "(comm) ": state ppid pgrp session tty_nr tpgid flags
+        string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return f.Length > 6 && ulong.TryParse(f[6], out ulong flags) && (flags & 0x00200000) != 0;
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
     private static extern uint GetEuid();
 }

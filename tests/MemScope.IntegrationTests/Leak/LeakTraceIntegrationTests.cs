@@ -225,8 +225,11 @@ public class LeakTraceIntegrationTests
     public void Kernel_thread_cannot_be_traced_and_says_why()
     {
         TestEnv.RequireRoot("--trace");
-        CliResult r = CliRun.Run("leak", "2", "--trace", "--duration", "1s");
+        int? kthread = TestEnv.KernelThreadPid();
+        TestEnv.Require(kthread is not null, "a kernel thread visible in /proc (a PID namespace hides them)");
+        CliResult r = CliRun.Run("leak", kthread!.Value.ToString(), "--trace", "--duration", "1s");
         Assert.Equal(5, r.ExitCode);
+        Assert.Contains($"pid {kthread} (", r.Stderr);
         Assert.Contains("kernel thread", r.Stderr);
     }
 }
