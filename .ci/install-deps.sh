@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the integration tests use as reference tools and workloads. Idempotent; needs root.
 set -euo pipefail
-packages=(procps smem tmux gcc libc6-dev util-linux prometheus chromium hyperfine sqlite3 libsqlite3-dev clang time)
+packages=(procps smem tmux gcc libc6-dev util-linux prometheus chromium hyperfine sqlite3 libsqlite3-dev clang time python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
