@@ -54,6 +54,8 @@ for ((run = 1; run <= RUNS; run++)); do
     sleep 0.5
   done
   s1=$(samples); t1=$(ticks); w1=$(date +%s.%N)
+  # open descriptors (kept /proc/PID/stat files: ~4.4 KiB of kernel memory each, outside RSS)
+  fds=$(ls "/proc/$PID/fd" | wc -l)
   kill -TERM "$PID"; wait "$PID" || true; PID=
   tail_lines() { grep '^sample' "$DIR/log" | tail -n "$N"; }
   procs=$(tail_lines | awk '{s += $6} END {printf "%.0f", s / NR}')
@@ -63,15 +65,15 @@ for ((run = 1; run <= RUNS; run++)); do
   used=$(sqlite3 "$DB" "SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count)")
   psize=$(sqlite3 "$DB" "SELECT page_size FROM pragma_page_size")
   awk -v s0="$s0" -v s1="$s1" -v t0="$t0" -v t1="$t1" -v w0="$w0" -v w1="$w1" -v hz="$hz" -v rmax="$rss_max" -v rsum="$rss_sum" -v rn="$rss_n" \
-      -v count="$count" -v used="$used" -v psize="$psize" -v procs="$procs" -v collect="$collect" -v write="$write" -v run="$run" 'BEGIN {
+      -v count="$count" -v used="$used" -v psize="$psize" -v procs="$procs" -v collect="$collect" -v write="$write" -v run="$run" -v fds="$fds" 'BEGIN {
     n = s1 - s0; cpu = (t1 - t0) / hz; wall = w1 - w0
-    printf "%d %.2f %.3f %.1f %.1f %.1f %s %s %d\n", run, cpu * 1000 / n, cpu * 100 / wall, rsum / rn / 1024, rmax / 1024, used * psize / count / 1024, collect, write, procs
+    printf "%d %.2f %.3f %.1f %.1f %.1f %s %s %d %d\n", run, cpu * 1000 / n, cpu * 100 / wall, rsum / rn / 1024, rmax / 1024, used * psize / count / 1024, collect, write, procs, fds
   }' >>"$RESULTS"
   rm -f "$DB" "$DB-wal" "$DB-shm"
 done
 col() { awk -v c="$1" '{print $c}' "$RESULTS" | median; }
 echo "recorder: $WHAT record --interval 1s --top $TOP; $RUNS run(s) of $N samples after 5 warm-up; extra idle processes: $EXTRA; $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "  run  cpu_ms/sample  %core@1s  rss_mean_MiB  rss_max_MiB  KiB/sample  collect_ms(median)  write_ms(median)  processes"
-awk '{printf "  %3d  %13.2f  %8.3f  %12.1f  %11.1f  %10.1f  %18s  %16s  %9d\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}' "$RESULTS"
-printf "  median: CPU %.2f ms per sample (%.2f%% of one core at 1 s); RSS mean %.1f MiB, max %.1f MiB; stored %.1f KiB per sample; ~%d processes recorded\n" \
+echo "  run  cpu_ms/sample  %core@1s  rss_mean_MiB  rss_max_MiB  KiB/sample  collect_ms(median)  write_ms(median)  processes  open_fds"
+awk '{printf "  %3d  %13.2f  %8.3f  %12.1f  %11.1f  %10.1f  %18s  %16s  %9d  %8d\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10}' "$RESULTS"
+printf "  median: CPU %.2f ms per sample (%.2f%% of one core at 1 s); RSS mean %.1f MiB, max %.1f MiB; stored %.1f KiB per sample; ~%.0f processes recorded\n" \
   "$(col 2)" "$(col 3)" "$(col 4)" "$(col 5)" "$(col 6)" "$(col 9)"

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.IO.Enumeration;
 using MemScope.Procfs;
 
 namespace MemScope.Model;
@@ -19,6 +21,12 @@ public sealed record IncrementalReadOptions
     /// due processes beyond it keep their last known PSS until the budget allows. null: no budget (every due read).
     /// </summary>
     public double? RollupCpuShare { get; init; } = 0.004;
+    /// <summary>
+    /// Keep /proc/PID/stat of up to this many processes open between samples and pread it (no path walk, open or close
+    /// per process per sample; 4 KiB of kernel memory per kept file, see <see cref="PidStatReader"/>). Only on a real
+    /// procfs, and at most half of RLIMIT_NOFILE (whose soft limit is raised towards the hard one). 0: open each time.
+    /// </summary>
+    public int KeepStatFilesOpen { get; init; } = 4096;
 
     /// <summary>
     /// The recorder's defaults for a sampling interval: unchanged processes re-read about every 60 s, PSS due again
@@ -97,12 +105,18 @@ public sealed unsafe partial class IncrementalProcessReader
         Proc = proc;
         Options = options ?? new IncrementalReadOptions();
         _reader = new ProcessReader(proc);
-        _stat = new PidStatReader(proc);
+        _stat = new PidStatReader(proc, PidStatReader.IsProcfs(proc.Root) ? PidStatReader.FileBudget(Options.KeepStatFilesOpen) : 0);
     }
 
     public ProcFs Proc { get; }
     public IncrementalReadOptions Options { get; }
     public IncrementalReadCounts LastCounts { get; private set; }
+
+    /// <summary>How many /proc/PID/stat files stay open between samples now (see <see cref="IncrementalReadOptions.KeepStatFilesOpen"/>).</summary>
+    public int StatFilesOpen => _stat.OpenCount;
+
+    /// <summary>Closes the kept stat files (a later <see cref="Read"/> opens them again).</summary>
+    public void CloseFiles() => _stat.CloseAll();
 
     /// <summary>Test hook: called before the full read of a process (lets a test remove it between stat and status).</summary>
     internal Action<int>? BeforeFullRead { get; set; }
@@ -114,7 +128,7 @@ public sealed unsafe partial class IncrementalProcessReader
     public List<ProcessSnapshot> Read(bool includeKernelThreads, out int gone, out int denied)
     {
         long sample = ++_sample;
-        List<int> pids = Proc.ListPids();
+        List<int> pids = ListPids();
         var result = new List<ProcessSnapshot>(pids.Count);
         int fresh = 0, reread = 0, kept = 0;
         gone = denied = 0;
@@ -187,6 +201,7 @@ public sealed unsafe partial class IncrementalProcessReader
                 if (e.Seen != sample) (stale ??= []).Add(pid);
             if (stale is not null) foreach (int pid in stale) _entries.Remove(pid);
         }
+        _stat.CloseUnread(); // stat files of processes not listed this time (exited)
         LastCounts = new IncrementalReadCounts(pids.Count, fresh, reread, kept, gone, denied, 0, 0);
         return result;
     }
@@ -315,6 +330,28 @@ public sealed unsafe partial class IncrementalProcessReader
         && e.Stat.MinorFaults == f.MinorFaults && e.Stat.MajorFaults == f.MajorFaults && e.Stat.CpuTicks == f.CpuTicks
         && e.Stat.State == f.State && e.Stat.Threads == f.Threads && e.Stat.PPid == f.PPid && e.Stat.IsKernelThread == f.IsKernelThread
         && _stat.CommEquals(e.Comm);
+
+    private readonly List<int> _pids = new(1024);
+    private static readonly EnumerationOptions ListOptions = new() { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
+
+    /// <summary>
+    /// The pids in /proc, sorted, as <see cref="ProcFs.ListPids"/> lists them, into a reused list and without a path
+    /// string per entry (the names are parsed from the enumerator's buffer).
+    /// </summary>
+    private List<int> ListPids()
+    {
+        _pids.Clear();
+        var pids = new FileSystemEnumerable<int>(Proc.Root, static (ref FileSystemEntry e) => Pid(e.FileName), ListOptions)
+        {
+            ShouldIncludePredicate = static (ref FileSystemEntry e) => e.IsDirectory && Pid(e.FileName) >= 0,
+        };
+        foreach (int pid in pids) _pids.Add(pid);
+        _pids.Sort();
+        return _pids;
+    }
+
+    private static int Pid(ReadOnlySpan<char> name) =>
+        name.Length > 0 && char.IsAsciiDigit(name[0]) && int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : -1;
 
     private bool RefreshDue(int pid, long sample) =>
         Options.RefreshEvery is int every && every > 0 && (sample + pid) % every == 0;

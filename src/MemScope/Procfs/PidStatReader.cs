@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -25,12 +26,23 @@ public struct PidStatFields
 
 /// <summary>
 /// Reads /proc/PID/stat for every process of every sample without allocating: the path is built into a byte buffer,
-/// the file is read with plain open/read/close (no FileStream, no fstat/flock, no path string) into a reused buffer,
+/// the file is read with plain open/pread/close (no FileStream, no fstat/flock, no path string) into a reused buffer,
 /// and only the fields the recorder compares are parsed, from bytes. comm stays in the buffer
 /// (<see cref="CommEquals"/>, <see cref="CommString"/>). Not thread-safe: one instance per thread.
 /// Errors map to <see cref="KernelFileException"/> exactly as <see cref="KernelFile"/> does (Gone, Denied, Malformed, Io).
 /// </summary>
-public sealed unsafe partial class PidStatReader
+/// <remarks>
+/// With <c>maxOpen</c> &gt; 0 (only on a real procfs, see <see cref="IsProcfs"/>) the file of up to that many processes
+/// stays open between reads and is read again with pread at offset 0, which makes procfs generate it afresh: no path
+/// walk, no open and no close per process per sample. A kept descriptor names its process, not its pid: once that
+/// process is reaped the pread fails with ESRCH (a zombie still reads, state Z), so a pid reused by a new process is
+/// never read through the old process's descriptor; the reader then closes it and opens the path again (the new
+/// process, or Gone). Descriptors of pids not read since the last <see cref="CloseUnread"/> are closed there. Each
+/// kept descriptor holds its seq_file's one-page buffer in the kernel (4 KiB per process on x86-64).
+/// On a tree of regular files (fixtures, tests) a kept descriptor would keep reading a replaced file's old inode,
+/// hence never kept there.
+/// </remarks>
+public sealed unsafe partial class PidStatReader : IDisposable
 {
     private const int Eperm = 1, Enoent = 2, Esrch = 3, Eintr = 4, Eacces = 13, Enotdir = 20;
     private const int ORdonly = 0, OCloexec = 0x80000;
@@ -40,13 +52,99 @@ public sealed unsafe partial class PidStatReader
     private byte[] _path;
     private byte[] _buffer = new byte[1024];
     private int _length, _commStart, _commLength;
+    // pid -> kept descriptor of its stat and the round it was last read in (null: nothing is kept)
+    private readonly Dictionary<int, Kept>? _kept;
+    private long _round;
 
-    public PidStatReader(ProcFs proc)
+    private struct Kept
+    {
+        public int Fd;
+        public long Round;
+    }
+
+    /// <param name="proc">The /proc to read.</param>
+    /// <param name="maxOpen">Keep the stat files of up to this many processes open between reads (0: open, read and close each time).</param>
+    public PidStatReader(ProcFs proc, int maxOpen = 0)
     {
         _proc = proc;
         _root = Encoding.UTF8.GetBytes(proc.Root == "/" ? "" : proc.Root);
         _path = new byte[_root.Length + 32];
         _root.CopyTo(_path, 0);
+        MaxOpen = Math.Max(maxOpen, 0);
+        if (MaxOpen > 0) _kept = new Dictionary<int, Kept>(Math.Min(MaxOpen, 1024));
+    }
+
+    ~PidStatReader() => CloseAll();
+
+    /// <summary>How many stat files may stay open between reads.</summary>
+    public int MaxOpen { get; }
+
+    /// <summary>How many stat files are open now.</summary>
+    public int OpenCount => _kept?.Count ?? 0;
+
+    public void Dispose()
+    {
+        CloseAll();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Closes every kept descriptor (the reader stays usable and keeps files open again as it reads).</summary>
+    public void CloseAll()
+    {
+        if (_kept is null) return;
+        foreach (Kept k in _kept.Values) CloseFd(k.Fd);
+        _kept.Clear();
+    }
+
+    /// <summary>
+    /// Closes the descriptors of processes not read since the previous call (exited, or no longer asked for) and starts
+    /// a new round; call once per sample after reading every listed process.
+    /// </summary>
+    public void CloseUnread()
+    {
+        if (_kept is null) return;
+        foreach (var (pid, k) in _kept)
+        {
+            if (k.Round == _round) continue;
+            CloseFd(k.Fd);
+            _kept.Remove(pid); // allowed while enumerating (no other change to the dictionary)
+        }
+        _round++;
+    }
+
+    /// <summary>True when <paramref name="root"/> is a mounted procfs (statfs f_type PROC_SUPER_MAGIC), not a tree of regular files.</summary>
+    public static bool IsProcfs(string root)
+    {
+        byte[] path = Encoding.UTF8.GetBytes(root + "\0");
+        long* buf = stackalloc long[32]; // struct statfs is 120 bytes on x86-64 and arm64; f_type comes first
+        fixed (byte* p = path)
+        {
+            return StatFs(p, buf) == 0 && buf[0] == 0x9fa0;
+        }
+    }
+
+    /// <summary>
+    /// How many stat files the recorder can keep open: <paramref name="wanted"/>, raising the soft RLIMIT_NOFILE towards
+    /// the hard limit when needed, and never more than half of the soft limit (the rest stays for everything else).
+    /// </summary>
+    public static int FileBudget(int wanted)
+    {
+        if (wanted <= 0) return 0;
+        RLimit lim;
+        if (GetRLimit(7 /* RLIMIT_NOFILE */, &lim) != 0) return 0;
+        ulong need = (ulong)wanted * 2;
+        if (lim.Cur < need && lim.Cur < lim.Max)
+        {
+            var raised = new RLimit { Cur = Math.Min(need, lim.Max), Max = lim.Max };
+            if (SetRLimit(7, &raised) == 0) lim.Cur = raised.Cur;
+        }
+        return (int)Math.Min((ulong)wanted, lim.Cur / 2);
+    }
+
+    private struct RLimit
+    {
+        public ulong Cur;
+        public ulong Max;
     }
 
     /// <summary>Reads and parses /proc/PID/stat. Throws <see cref="KernelFileException"/> (Gone when the process exited).</summary>
@@ -72,6 +170,23 @@ public sealed unsafe partial class PidStatReader
 
     private void ReadFile(int pid)
     {
+        if (_kept is not null)
+        {
+            ref Kept k = ref CollectionsMarshal.GetValueRefOrNullRef(_kept, pid);
+            if (!Unsafe.IsNullRef(ref k))
+            {
+                if (ReadAll(k.Fd) == 0 && _length > 0)
+                {
+                    k.Round = _round;
+                    return;
+                }
+                // ESRCH (reaped; the pid may already be another process's), nothing read, or another error: the
+                // descriptor is done; the path tells what the pid is now (a new process, Gone or the real error)
+                CloseFd(k.Fd);
+                _kept.Remove(pid);
+            }
+        }
+
         // "<root>/<pid>/stat\0"
         int n = _root.Length;
         _path[n++] = (byte)'/';
@@ -87,33 +202,39 @@ public sealed unsafe partial class PidStatReader
             while (fd < 0 && Marshal.GetLastPInvokeError() == Eintr);
         }
         if (fd < 0) throw Error(pid, Marshal.GetLastPInvokeError());
-        try
+        int errno = ReadAll(fd);
+        if (errno == 0 && _kept is not null && _kept.Count < MaxOpen)
         {
-            _length = 0;
-            while (true)
-            {
-                if (_length == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
-                nint r;
-                fixed (byte* b = &_buffer[_length])
-                {
-                    r = ReadFd(fd, b, _buffer.Length - _length);
-                }
-                if (r < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == Eintr) continue;
-                    throw Error(pid, errno);
-                }
-                if (r == 0) break;
-                _length += (int)r;
-                // procfs hands out the whole stat line in one read when the buffer has room: a short read ending the
-                // line is the end (saves the read that would return 0, one syscall per process per sample)
-                if (_length < _buffer.Length && _buffer[_length - 1] == (byte)'\n') break;
-            }
+            _kept[pid] = new Kept { Fd = fd, Round = _round };
+            return;
         }
-        finally
+        CloseFd(fd);
+        if (errno != 0) throw Error(pid, errno);
+    }
+
+    /// <summary>Reads the whole file from offset 0 into the buffer (<see cref="_length"/>); 0 or the errno.</summary>
+    private int ReadAll(int fd)
+    {
+        _length = 0;
+        while (true)
         {
-            CloseFd(fd);
+            if (_length == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+            nint r;
+            fixed (byte* b = &_buffer[_length])
+            {
+                r = PRead(fd, b, _buffer.Length - _length, _length);
+            }
+            if (r < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Eintr) continue;
+                return errno;
+            }
+            if (r == 0) return 0;
+            _length += (int)r;
+            // procfs hands out the whole stat line in one read when the buffer has room: a short read ending the
+            // line is the end (saves the read that would return 0, one syscall per process per sample)
+            if (_length < _buffer.Length && _buffer[_length - 1] == (byte)'\n') return 0;
         }
     }
 
@@ -201,8 +322,17 @@ public sealed unsafe partial class PidStatReader
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true)]
     private static partial int Open(byte* path, int flags);
 
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static partial nint ReadFd(int fd, byte* buffer, nint count);
+    [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
+    private static partial nint PRead(int fd, byte* buffer, nint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true)]
+    private static partial int StatFs(byte* path, long* buffer);
+
+    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
+    private static partial int GetRLimit(int resource, RLimit* limit);
+
+    [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
+    private static partial int SetRLimit(int resource, RLimit* limit);
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int CloseFd(int fd);
