@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Bytes stored per sample by two recorder builds side by side (same moment, same processes): e.g. the schema before and
-# after a change. Usage: bench/record-bytes.sh OLD_DLL NEW_DLL [SAMPLES] (default 40, 1 s apart).
+# after a change. Usage: bench/record-bytes.sh OLD NEW [SAMPLES] (default 40, 1 s apart); OLD and NEW are memscope.dll
+# files (run with dotnet) or native binaries (dotnet publish -r linux-x64).
 # Prints pages in use per sample and SQLite's payload per table per sample (dbstat), so one-off rows (keys, events) show apart.
 set -euo pipefail
 OLD=$1; NEW=$2; N=${3:-40}
 DIR=$(mktemp -d /tmp/memscope-bytes-XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
-dotnet "$OLD" record --db "$DIR/old.db" --interval 1s --count "$N" 2>/dev/null &
-dotnet "$NEW" record --db "$DIR/new.db" --interval 1s --count "$N" 2>/dev/null &
+run() { case $1 in *.dll) dotnet "$@" ;; *) "$@" ;; esac; }
+run "$OLD" record --db "$DIR/old.db" --interval 1s --count "$N" 2>/dev/null &
+run "$NEW" record --db "$DIR/new.db" --interval 1s --count "$N" 2>/dev/null &
 wait
 for v in old new; do
   db=$DIR/$v.db

@@ -258,6 +258,45 @@ public sealed class ExtrasRecordingTests : IDisposable
         Assert.Contains("per-cache figures read at", text.Stdout);
     }
 
+    [Fact]
+    public void Retention_drops_the_slab_readings_of_deleted_samples_but_keeps_the_shared_memory_reading_in_effect()
+    {
+        Snapshot s = Base();
+        var shm = new SharedMemoryUsage([new TmpfsUsage("/dev/shm", 4096)], []);
+        using var w = HistoryStore.OpenForWriting(Db());
+        for (int i = 0; i < 6; i++)
+            w.Append(s with { Time = T0.AddHours(i) }, extras: new SampleExtras
+            {
+                Slabinfo = i % 2 == 0 ? Slab(("dentry", 100 + (ulong)i)) : null, // readings at samples 1, 3, 5
+                SharedMemory = shm,                                               // stored once, at sample 1
+            });
+        var result = w.EnforceRetention(new RetentionPolicy(TimeSpan.FromHours(2.5), null), T0.AddHours(5)); // keeps samples 4, 5, 6
+        Assert.Equal(3, result.SamplesDeleted);
+        Assert.Equal(5, w.SlabinfoAt(6)!.Value.At.Id);
+        Assert.Null(w.SlabinfoAt(4));                              // sample 3's reading went with its sample
+        Assert.Equal(1, w.SharedMemoryAt(4)!.Value.Since.Id);      // still in effect for the samples left
+        Assert.Equal(shm.Tmpfs, w.SharedMemoryAt(6)!.Value.Usage.Tmpfs);
+    }
+
+    [Fact]
+    public void A_damaged_slab_blob_is_a_clear_store_error()
+    {
+        Snapshot s = Base();
+        using (var w = HistoryStore.OpenForWriting(Db()))
+            w.Append(s, extras: new SampleExtras { Slabinfo = Slab(("dentry", 100)) });
+        using (var c = new SqliteConnection($"Data Source={Db()};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "UPDATE slabinfo SET caches = substr(caches, 1, length(caches) - 3)";
+            cmd.ExecuteNonQuery();
+        }
+        using var r = HistoryStore.OpenForReading(Db());
+        var e = Assert.Throws<StoreException>(() => r.SlabinfoAt(1));
+        Assert.Equal(StoreError.Corrupt, e.Error);
+        Assert.Contains("damaged counter data", e.Message);
+    }
+
     // ------------------------------------------------------------------ v3 → v4
 
     /// <summary>A schema-3 recording written with schema 3's own SQL: meminfo blobs, one process, a cgroup row.</summary>
