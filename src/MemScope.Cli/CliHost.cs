@@ -11,7 +11,7 @@ public static class CliHost
     {
         stdout ??= Console.Out;
         stderr ??= Console.Error;
-        RootCommand root = CommandTree.Build(args);
+        Command root = CommandTree.Build(args);
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -74,7 +74,7 @@ public static class CliHost
     private static string CommandPath(ParseResult parse)
     {
         var names = new List<string>();
-        for (var r = parse.CommandResult; r is not null && r.Command is not RootCommand; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+        for (var r = parse.CommandResult; r is not null && r.Parent is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
             names.Insert(0, r.Command.Name);
         return names.Count == 0 ? "" : string.Join(' ', names) + " ";
     }

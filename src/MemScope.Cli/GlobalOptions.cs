@@ -62,7 +62,7 @@ public static class GlobalOptions
 
     public static SysFs OpenSys(ParseResult parse) => new(parse.GetValue(SysRoot) ?? "/sys");
 
-    public static void AddTo(RootCommand root)
+    public static void AddTo(Command root)
     {
         root.Options.Add(ProcRoot);
         root.Options.Add(SysRoot);
