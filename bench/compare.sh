@@ -3,7 +3,9 @@
 # Each figure is the median of several runs (hyperfine --export-json); peak RSS is the median of /usr/bin/time -v
 # "Maximum resident set size" over several runs. Results: a markdown section on stdout and appended to bench/RESULTS.md.
 #
-#   bench/compare.sh [--memscope PATH] [--runs N] [--ps-runs N] [--procs N] [--no-append]
+#   bench/compare.sh [--memscope PATH] [--runs N] [--ps-runs N] [--procs N] [--ps-only] [--no-append]
+#
+# --ps-only: only the two `ps --sort pss` rows (the full PSS scan against cat and smem).
 #
 # Needs: hyperfine, GNU time (/usr/bin/time), procps (free, vmstat, pmap), smem, python3; root for smaps_rollup of
 # every process (as in CI). Without --memscope the AOT binary is published first:
@@ -16,6 +18,7 @@ RUNS=20
 PS_RUNS=5
 PROCS=1000
 APPEND=1
+PS_ONLY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --memscope) MEMSCOPE="$2"; shift 2 ;;
@@ -23,6 +26,7 @@ while [ $# -gt 0 ]; do
     --ps-runs) PS_RUNS="$2"; shift 2 ;;
     --procs) PROCS="$2"; shift 2 ;;
     --no-append) APPEND=0; shift ;;
+    --ps-only) PS_ONLY=1; shift ;;
     *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -101,10 +105,12 @@ compare() {
   done
 }
 
-compare free 3 20480 -N "$MEMSCOPE free" "free"
-compare vmstat - - -N "$MEMSCOPE vmstat 1 1" "vmstat 1 1"
-if "$MEMSCOPE" maps --help >/dev/null 2>&1; then
-  compare maps - - -N "$MEMSCOPE maps $TARGET -x" "pmap -x $TARGET"
+if [ "$PS_ONLY" = 0 ]; then
+  compare free 3 20480 -N "$MEMSCOPE free" "free"
+  compare vmstat - - -N "$MEMSCOPE vmstat 1 1" "vmstat 1 1"
+  if "$MEMSCOPE" maps --help >/dev/null 2>&1; then
+    compare maps - - -N "$MEMSCOPE maps $TARGET -x" "pmap -x $TARGET"
+  fi
 fi
 
 # 1,000 extra sleeping processes for the full PSS scan.
@@ -121,7 +127,7 @@ compare ps_smem 1 - "" "$MEMSCOPE ps --sort pss" "smem"
   echo "- Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r), $(free --version | head -1)"
   echo "- Load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg); processes during the ps rows: $NPROC ($PROCS extra \`sleep\`)"
   echo "- memscope: native AOT ($(du -h "$MEMSCOPE" | cut -f1) binary; beside it: $(ls "$(dirname "$MEMSCOPE")" | grep -v -e '^memscope$' -e '\.dbg$' -e '\.pdb$' | tr '\n' ' ')), \`dotnet publish src/MemScope.Cli -c Release -r linux-x64\`; ps reads processes on $(nproc) threads (CPU columns are the honest cost)"
-  echo "- Command: \`bench/compare.sh --runs $RUNS --ps-runs $PS_RUNS --procs $PROCS\` (hyperfine $(hyperfine --version | cut -d' ' -f2): wall = median of $RUNS runs after 3 warm-ups ($PS_RUNS after 1 for the ps rows); CPU = mean user+sys; -N without a shell except the ps rows, where hyperfine subtracts the shell's start-up; peak RSS = median of 5 \`/usr/bin/time -v\` runs through \`sh -c\`)"
+  echo "- Command: \`bench/compare.sh --runs $RUNS --ps-runs $PS_RUNS --procs $PROCS$([ "$PS_ONLY" = 1 ] && echo ' --ps-only')\` (hyperfine $(hyperfine --version | cut -d' ' -f2): wall = median of $RUNS runs after 3 warm-ups ($PS_RUNS after 1 for the ps rows); CPU = mean user+sys; -N without a shell except the ps rows, where hyperfine subtracts the shell's start-up; peak RSS = median of 5 \`/usr/bin/time -v\` runs through \`sh -c\`)"
   echo
   echo "| memscope | reference | memscope wall ms (median) | reference wall ms (median) | wall ratio | memscope CPU ms (user+sys, mean) | reference CPU ms | CPU ratio | goal (wall; CPU) | memscope peak RSS | reference peak RSS |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"

@@ -82,6 +82,15 @@ internal static class PsCommand
             // smaps_rollup for its top N by RSS only: the others' PSS/USS/SwapPss are unknown ("-"), not zero.
             Snapshot snap;
             Replayed? replayed = null;
+            ProcFs? liveProc = null;
+            bool asJson = parse.GetValue(json), asCsv = parse.GetValue(csv);
+            // Everything printed, and with --top N on a table or CSV what the sort and filters need for every process:
+            // the rest is read afterwards for the N rows printed only (JSON counts smaps_rollup denials over all).
+            ProcessFiles shownFiles = FilesFor(cols.Select(c => c.Id).Append(sortColumn.Id), wantSmaps,
+                everyField: asJson, byGroup: groupBy is not null, userFilter: uidSet is not null);
+            ProcessFiles scanFiles = topN is not null && groupBy is null && !asJson
+                ? FilesFor([sortColumn.Id], wantSmaps, everyField: false, byGroup: false, userFilter: uidSet is not null)
+                : shownFiles;
             if (history.IsReplay(parse))
             {
                 DateTimeOffset at = history.Time(parse);
@@ -94,13 +103,12 @@ internal static class PsCommand
             }
             else
             {
-                ProcFs proc = GlobalOptions.OpenProc(parse);
+                ProcFs proc = liveProc = GlobalOptions.OpenProc(parse);
                 var collector = new SnapshotCollector(proc, GlobalOptions.OpenSys(parse));
                 snap = collector.Collect(new CollectOptions
                 {
                     Processes = true,
-                    Files = FilesFor(cols.Select(c => c.Id).Append(sortColumn.Id), wantSmaps,
-                        everyField: parse.GetValue(json), byGroup: groupBy is not null, userFilter: uidSet is not null),
+                    Files = scanFiles,
                     Pids = pidSet,
                     MaxParallelism = Environment.ProcessorCount,
                 });
@@ -119,13 +127,11 @@ internal static class PsCommand
             IEnumerable<ProcessSnapshot> procs = snap.Processes;
             if (!parse.GetValue(kernel) && pidSet is null) procs = procs.Where(p => !p.IsKernelThread);
             if (uidSet is not null) procs = procs.Where(p => p.Uid is uint u && uidSet.Contains(u));
-            List<PsRow> rows = procs.Select(p => new PsRow(p, UserNames.System.NameOf(p.Uid),
-                memTotal is > 0 ? Math.Round(100.0 * p.RssBytes / memTotal.Value, 1) : null)).ToList();
+            List<PsRow> rows = procs.Select(p => Row(p, memTotal)).ToList();
             if (PsCgroupColumn.Wanted(cols, sortColumn, parse.GetValue(cgroup)))
                 rows = replayed is null ? PsCgroupColumn.Fill(rows, GlobalOptions.OpenProc(parse), GlobalOptions.OpenSys(parse)) : PsCgroupColumn.Fill(rows, null, null);
 
             int smapsDenied = rows.Count(r => r.P.SmapsDenied || r.P.SmapsUnavailable);
-            bool asJson = parse.GetValue(json), asCsv = parse.GetValue(csv);
 
             if (groupBy is not null)
             {
@@ -143,7 +149,9 @@ internal static class PsCommand
             }
 
             rows = Sort(rows, sortColumn).ToList();
-            if (topN is int n) rows = rows.Take(n).ToList();
+            if (topN is int n)
+                rows = liveProc is not null && scanFiles != shownFiles ? ReadRest(rows, new ProcessReader(liveProc), scanFiles, shownFiles, n, memTotal)
+                    : rows.Take(n).ToList();
             if (asJson) output.Write(JsonSerializer.Serialize(PsJson.Table(rows, snap, wantSmaps, smapsDenied) with { PssRecordedForTopN = replayed?.TopN ?? NotReplayed(replayed) }, PsJsonContext.Relaxed.PsTableJson) + "\n");
             else if (asCsv) output.Write(PsRenderer.Csv(rows, cols));
             else
@@ -156,6 +164,26 @@ internal static class PsCommand
         });
         return cmd;
     }
+
+    /// <summary>
+    /// The first <paramref name="n"/> of the sorted <paramref name="rows"/>, read with <paramref name="scanned"/>,
+    /// completed with the files of <paramref name="shown"/>. A process that exited since the scan gives its place to
+    /// the next one, as if the scan had not seen it.
+    /// </summary>
+    private static List<PsRow> ReadRest(List<PsRow> rows, ProcessReader reader, ProcessFiles scanned, ProcessFiles shown, int n, ulong? memTotal)
+    {
+        var result = new List<PsRow>(Math.Min(n, rows.Count));
+        foreach (PsRow r in rows)
+        {
+            if (result.Count == n) break;
+            if (reader.TryReadMore(r.P, scanned, shown) is not { } p) continue;
+            result.Add(Row(p, memTotal) with { Cgroup = r.Cgroup });
+        }
+        return result;
+    }
+
+    private static PsRow Row(ProcessSnapshot p, ulong? memTotal) =>
+        new(p, UserNames.System.NameOf(p.Uid), memTotal is > 0 ? Math.Round(100.0 * p.RssBytes / memTotal.Value, 1) : null);
 
     /// <summary>
     /// The per-process files behind what is printed: the columns shown and the sort key, the --user filter (uid from

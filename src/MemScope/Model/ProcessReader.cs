@@ -137,6 +137,48 @@ public sealed class ProcessReader(ProcFs proc)
         }
     }
 
+    /// <summary>
+    /// Completes <paramref name="p"/>, read with <paramref name="read"/>, with the fields of <paramref name="more"/>:
+    /// a scan that sorts on a few files and prints only its first rows reads the other files for those rows only.
+    /// The fields already read keep their values (the order sorted on them stays true); null when the process has
+    /// exited since, or its pid now belongs to another process (another start time).
+    /// </summary>
+    public ProcessSnapshot? TryReadMore(ProcessSnapshot p, ProcessFiles read, ProcessFiles more)
+    {
+        if ((more & ~read) == 0) return p;
+        ProcessSnapshot? q = TryRead(p.Pid, read | more);
+        if (q is null || q.StartTimeTicks != p.StartTimeTicks) return null;
+        const ProcessFiles vm = ProcessFiles.Statm | ProcessFiles.Status;
+        bool Had(ProcessFiles f) => (read & f) == f;
+        bool vmSame = (more & ~read & vm) == 0;
+        ProcessSnapshot r = q with
+        {
+            PPid = p.PPid, Comm = p.Comm, State = p.State, IsKernelThread = p.IsKernelThread, Threads = p.Threads,
+            MinorFaults = p.MinorFaults, MajorFaults = p.MajorFaults, CpuTicks = p.CpuTicks, MemoryCgroup = p.MemoryCgroup,
+            // VIRT and RES come from statm when it was read; SHR needs status too where statm's is corrupt
+            VirtBytes = Had(ProcessFiles.Statm) || vmSame ? p.VirtBytes : q.VirtBytes,
+            RssBytes = Had(ProcessFiles.Statm) || vmSame ? p.RssBytes : q.RssBytes,
+            SharedBytes = Had(vm) || vmSame ? p.SharedBytes : q.SharedBytes,
+        };
+        if (Had(ProcessFiles.Status))
+            r = r with
+            {
+                Uid = p.Uid, RssAnonBytes = p.RssAnonBytes, RssFileBytes = p.RssFileBytes, RssShmemBytes = p.RssShmemBytes,
+                SwapBytes = p.SwapBytes, DataBytes = p.DataBytes, StackBytes = p.StackBytes, PageTableBytes = p.PageTableBytes,
+                LockedBytes = p.LockedBytes, HugetlbBytes = p.HugetlbBytes,
+            };
+        if (Had(ProcessFiles.Cmdline)) r = r with { CommandLine = p.CommandLine };
+        if (Had(ProcessFiles.OomScore)) r = r with { OomScore = p.OomScore };
+        if (Had(ProcessFiles.OomScoreAdj)) r = r with { OomScoreAdj = p.OomScoreAdj };
+        if (Had(ProcessFiles.SmapsRollup))
+            r = r with
+            {
+                PssBytes = p.PssBytes, UssBytes = p.UssBytes, SwapPssBytes = p.SwapPssBytes, AnonHugePagesBytes = p.AnonHugePagesBytes,
+                SmapsDenied = p.SmapsDenied, SmapsUnavailable = p.SmapsUnavailable,
+            };
+        return r;
+    }
+
     /// <summary>An open /proc/PID directory: optional files read relative to it.</summary>
     private readonly struct PidDir(int fd, string dir)
     {

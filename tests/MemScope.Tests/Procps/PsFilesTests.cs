@@ -104,6 +104,48 @@ public class PsFilesTests
     }
 
     [Fact]
+    public void Reading_the_rest_later_gives_what_reading_everything_at_once_gives()
+    {
+        var reader = new ProcessReader(new ProcFs(Root));
+        ProcessSnapshot all = reader.TryRead(26231, ProcessFiles.All)!;
+        ProcessSnapshot scanned = reader.TryRead(26231, ProcessFiles.Statm)!;
+        Assert.Equal(all, reader.TryReadMore(scanned, ProcessFiles.Statm, ProcessFiles.All));
+        // nothing more to read: the same snapshot
+        Assert.Same(scanned, reader.TryReadMore(scanned, ProcessFiles.Statm, ProcessFiles.Statm));
+    }
+
+    [Fact]
+    public void Reading_the_rest_keeps_the_values_sorted_on_and_drops_a_reused_pid()
+    {
+        var reader = new ProcessReader(new ProcFs(Root));
+        ProcessSnapshot scanned = reader.TryRead(26231, ProcessFiles.Statm | ProcessFiles.Status)!;
+        // as if RES and the swap had moved between the scan and the second read: the sorted-on values stay
+        ProcessSnapshot moved = scanned with { RssBytes = 4096, SwapBytes = 8192 };
+        ProcessSnapshot full = reader.TryReadMore(moved, ProcessFiles.Statm | ProcessFiles.Status, ProcessFiles.All)!;
+        Assert.Equal(4096UL, full.RssBytes);
+        Assert.Equal(8192UL, full.SwapBytes);
+        Assert.Equal(29944UL * 1024, full.PssBytes);
+        Assert.Equal("vim test.go +10", full.CommandLine);
+        // another process under the same pid (another start time) is not this one
+        Assert.Null(reader.TryReadMore(scanned with { StartTimeTicks = scanned.StartTimeTicks + 1 }, ProcessFiles.Statm, ProcessFiles.All));
+    }
+
+    [Theory]
+    [InlineData("pss", "pid,user,rss,shr,swap,pss,uss,oom,command")]
+    [InlineData("rss", "pid,user,rss,shr,swap,pss,uss,oom,command")]
+    [InlineData("pid", "pid,user,virt,anon,pss,command")]
+    [InlineData("command", "pid,rss,shr,pss,oomadj")]
+    public void Top_n_reads_the_rest_for_the_rows_printed_with_the_same_rows_as_the_full_table(string sort, string columns)
+    {
+        CliResult all = CliRun.Run("ps", "--proc-root", Root, "--pss", "--csv", "--sort", sort, "-o", columns);
+        CliResult top = CliRun.Run("ps", "--proc-root", Root, "--pss", "--csv", "--sort", sort, "-o", columns, "--top", "2");
+        Assert.Equal(0, top.ExitCode);
+        string[] lines = all.Stdout.Split('\n');
+        Assert.True(lines.Length > 4, all.Stdout);
+        Assert.Equal(string.Join('\n', lines.Take(3)) + "\n", top.Stdout);
+    }
+
+    [Fact]
     public void ParseAt_reads_a_single_record_file_larger_than_the_first_read_whole()
     {
         string dir = Directory.CreateTempSubdirectory("memscope_parseat").FullName;
