@@ -92,6 +92,7 @@ public static class DoctorReplay
             SlabFirst = slabFirst?.Slab,
             SlabLast = slabLast?.Slab,
             SlabUnavailableReason = slabWhy,
+            SlabSeconds = slabFirst is { } f1 && slabLast is { } l1 ? (l1.At.Time - f1.At.Time).TotalSeconds : null,
             AccountExtras = extras,
             OomKills = kills,
             OomLogUnavailableReason = killsWhy,

@@ -183,27 +183,8 @@ public sealed partial class HistoryStore
     }
 
     /// <summary>Stores the shared-memory reading when it differs from the last stored one; it then holds from this sample on.</summary>
-    private void AppendSharedMemoryIfChanged(long sampleId, DateTimeOffset time, SharedMemoryUsage shm, SqliteTransaction tx)
-    {
-        byte[] blob = EncodeSharedMemory(shm);
-        if (_lastShmBlob is null)
-        {
-            using var last = _conn.CreateCommand();
-            last.Transaction = tx;
-            last.CommandText = "SELECT extras FROM shm ORDER BY first_sample_id DESC LIMIT 1";
-            _lastShmBlob = last.ExecuteScalar() as byte[];
-        }
-        if (_lastShmBlob is not null && blob.AsSpan().SequenceEqual(_lastShmBlob)) return;
-        _insertShm ??= _conn.CreateCommand();
-        _insertShm.CommandText = "INSERT INTO shm(first_sample_id, time_ms, extras) VALUES ($id, $t, $b)";
-        _insertShm.Parameters.Clear();
-        _insertShm.Parameters.AddWithValue("$id", sampleId);
-        _insertShm.Parameters.AddWithValue("$t", time.ToUnixTimeMilliseconds());
-        _insertShm.Parameters.AddWithValue("$b", blob);
-        _insertShm.Transaction = tx;
-        _insertShm.ExecuteNonQuery();
-        _lastShmBlob = blob;
-    }
+    private void AppendSharedMemoryIfChanged(long sampleId, DateTimeOffset time, SharedMemoryUsage shm, SqliteTransaction tx) =>
+        AppendIfChanged("shm", "extras", ref _lastShmBlob, ref _insertShm, sampleId, time, EncodeSharedMemory(shm), tx);
 
     /// <summary>The tmpfs/SysV reading in effect at a sample (the latest stored at or before it), with the sample it was stored at; null when none.</summary>
     public (SampleInfo Since, SharedMemoryUsage Usage)? SharedMemoryAt(long sampleId) => Guard(() =>

@@ -399,25 +399,35 @@ public sealed partial class HistoryStore
     /// <summary>Stores the sysctls when they differ from the last stored reading; they then hold from this sample on.</summary>
     private void AppendSysctlsIfChanged(long sampleId, DateTimeOffset time, SysVm vm, SqliteTransaction tx)
     {
-        byte[] blob = EncodeSysVm(vm, tx);
-        if (_lastSysctlBlob is null)
+        if (AppendIfChanged("sysctls", "vm", ref _lastSysctlBlob, ref _insertSysctl, sampleId, time, EncodeSysVm(vm, tx), tx))
+            _sysctlRows = null;
+    }
+
+    /// <summary>
+    /// For the tables keyed by the first sample a reading holds for (sysctls, shm): stores <paramref name="blob"/> when it
+    /// differs from the last stored one (read from the table once, then kept in <paramref name="last"/>). True when stored.
+    /// </summary>
+    private bool AppendIfChanged(string table, string column, ref byte[]? last, ref SqliteCommand? insert, long sampleId,
+        DateTimeOffset time, byte[] blob, SqliteTransaction tx)
+    {
+        if (last is null)
         {
-            using var last = _conn.CreateCommand();
-            last.Transaction = tx;
-            last.CommandText = "SELECT vm FROM sysctls ORDER BY first_sample_id DESC LIMIT 1";
-            _lastSysctlBlob = last.ExecuteScalar() as byte[];
+            using var select = _conn.CreateCommand();
+            select.Transaction = tx;
+            select.CommandText = $"SELECT {column} FROM {table} ORDER BY first_sample_id DESC LIMIT 1";
+            last = select.ExecuteScalar() as byte[];
         }
-        if (_lastSysctlBlob is not null && blob.AsSpan().SequenceEqual(_lastSysctlBlob)) return;
-        _insertSysctl ??= _conn.CreateCommand();
-        _insertSysctl.CommandText = "INSERT INTO sysctls(first_sample_id, time_ms, vm) VALUES ($id, $t, $vm)";
-        _insertSysctl.Parameters.Clear();
-        _insertSysctl.Parameters.AddWithValue("$id", sampleId);
-        _insertSysctl.Parameters.AddWithValue("$t", time.ToUnixTimeMilliseconds());
-        _insertSysctl.Parameters.AddWithValue("$vm", blob);
-        _insertSysctl.Transaction = tx;
-        _insertSysctl.ExecuteNonQuery();
-        _lastSysctlBlob = blob;
-        _sysctlRows = null;
+        if (last is not null && blob.AsSpan().SequenceEqual(last)) return false;
+        insert ??= _conn.CreateCommand();
+        insert.CommandText = $"INSERT INTO {table}(first_sample_id, time_ms, {column}) VALUES ($id, $t, $blob)";
+        insert.Parameters.Clear();
+        insert.Parameters.AddWithValue("$id", sampleId);
+        insert.Parameters.AddWithValue("$t", time.ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("$blob", blob);
+        insert.Transaction = tx;
+        insert.ExecuteNonQuery();
+        last = blob;
+        return true;
     }
 
     /// <summary>The sysctls in effect at a sample (the latest row at or before it), or null when none was stored by then.</summary>

@@ -149,7 +149,7 @@ public sealed class ExtrasRecordingTests : IDisposable
     }
 
     /// <summary>Three samples 10 s apart: unreclaimable slab at 30% of RAM with kmalloc-2048 growing 2 → 3 → 4 GiB, and 2 GiB of Shmem held by a SysV segment no process maps.</summary>
-    private string SlabAndShmRecording(bool withExtras)
+    private string SlabAndShmRecording(bool withExtras, int slabReadings = 3)
     {
         Snapshot s = Base();
         ulong total = s.System.Meminfo.MemTotal!.Value;
@@ -160,7 +160,7 @@ public sealed class ExtrasRecordingTests : IDisposable
         for (int i = 0; i < 3; i++)
         {
             SampleExtras? extras = withExtras
-                ? new SampleExtras { Slabinfo = Slab(("kmalloc-2048", 65536UL * (ulong)(2 + i) / 2), ("dentry", 1000)), SharedMemory = shm }
+                ? new SampleExtras { Slabinfo = i < slabReadings ? Slab(("kmalloc-2048", 65536UL * (ulong)(2 + i) / 2), ("dentry", 1000)) : null, SharedMemory = shm }
                 : null;
             w.Append(s with { Time = T0.AddSeconds(10 * i), MonotonicSeconds = 100 + 10 * i, System = s.System with { Meminfo = m } }, extras: extras);
         }
@@ -187,6 +187,16 @@ public sealed class ExtrasRecordingTests : IDisposable
         Assert.Contains(shmem.Evidence, e => e.Label == "tmpfs /dev/shm" && e.Value == "1.5 GiB");
         Assert.DoesNotContain(shmem.Evidence, e => e.Label == "not recorded");
         Assert.DoesNotContain(report.Skipped, x => x.Id is "slab" or "shmem");
+    }
+
+    [Fact]
+    public void Slab_growth_is_over_the_time_between_the_readings_not_the_window()
+    {
+        // Readings at 0 s and 10 s only (2 → 3 GiB); the window ends at 20 s: 1 GiB in 10 s, not in 20 s.
+        using var replay = SnapshotReplay.Open(SlabAndShmRecording(withExtras: true, slabReadings: 2));
+        DoctorReport report = MemScope.Analysis.Doctor.Doctor.Examine(DoctorReplay.Build(replay, T0.AddSeconds(20), TimeSpan.FromSeconds(20), "en"));
+        Finding slab = Assert.Single(report.Findings, f => f.Id == "slab");
+        Assert.Contains(slab.Evidence, e => e.Label == "cache kmalloc-2048" && e.Value == "3.0 GiB, 1572864 objects, 102 MiB/s");
     }
 
     [Fact]
@@ -299,69 +309,12 @@ public sealed class ExtrasRecordingTests : IDisposable
 
     // ------------------------------------------------------------------ v3 → v4
 
-    /// <summary>A schema-3 recording written with schema 3's own SQL: meminfo blobs, one process, a cgroup row.</summary>
-    private void CreateV3Recording(string path, Meminfo meminfo, int samples)
-    {
-        using var c = new SqliteConnection($"Data Source={path};Pooling=False");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = $"PRAGMA auto_vacuum = INCREMENTAL; PRAGMA application_id = {StoreSchema.ApplicationId};";
-        cmd.ExecuteNonQuery();
-        cmd.CommandText = StoreSchema.Migrations[0] + StoreSchema.Migrations[1] + StoreSchema.Migrations[2] + "UPDATE schema_version SET version = 3;";
-        cmd.ExecuteNonQuery();
-        var blob = new List<byte>();
-        long key = 0;
-        foreach (var kv in meminfo.Entries)
-        {
-            key++;
-            cmd.CommandText = "INSERT INTO counter_keys(id, source, name) VALUES ($id, 'meminfo', $n)";
-            cmd.Parameters.Clear();
-            cmd.Parameters.AddWithValue("$id", key);
-            cmd.Parameters.AddWithValue("$n", kv.Key);
-            cmd.ExecuteNonQuery();
-            CounterBlob.WriteVarint(blob, (ulong)key);
-            CounterBlob.WriteVarint(blob, kv.Value);
-        }
-        cmd.CommandText = """
-            INSERT INTO process_identities(id, pid, start_ticks, comm, cmdline, uid, kthread) VALUES (1, 4242, 777, 'hog', 'hog --big', 0, 0);
-            INSERT INTO cgroups(id, version, path) VALUES (1, 1, '/memscope_t');
-            """;
-        cmd.Parameters.Clear();
-        cmd.ExecuteNonQuery();
-        for (int i = 0; i < samples; i++)
-        {
-            cmd.CommandText = """
-                INSERT INTO samples(id, time_ms, mono_s, page_size, clk_tck, has_processes, processes_gone, processes_denied, meminfo, cgroups)
-                VALUES ($id, $t, $m, 4096, 100, 1, 0, 0, $blob, 1);
-                INSERT INTO process_samples(sample_id, ident_id, rss, swap) VALUES ($id, 1, $rss, $swap);
-                INSERT INTO cgroup_samples(sample_id, cgroup_id, usage, limit_is_max, swap_limit_is_max) VALUES ($id, 1, $rss, 0, 1);
-                """;
-            cmd.Parameters.Clear();
-            cmd.Parameters.AddWithValue("$id", i + 1);
-            cmd.Parameters.AddWithValue("$t", T0.AddSeconds(5 * i).ToUnixTimeMilliseconds());
-            cmd.Parameters.AddWithValue("$m", 1000.0 + 5 * i);
-            cmd.Parameters.AddWithValue("$blob", blob.ToArray());
-            cmd.Parameters.AddWithValue("$rss", 100_000_000L + i * 4096);
-            cmd.Parameters.AddWithValue("$swap", 8192L * i);
-            cmd.ExecuteNonQuery();
-        }
-    }
-
-    private static long SchemaVersionOf(string path)
-    {
-        using var c = new SqliteConnection($"Data Source={path};Pooling=False;Mode=ReadOnly");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT MAX(version) FROM schema_version";
-        return (long)cmd.ExecuteScalar()!;
-    }
-
     [Fact]
     public void V3_recording_reads_as_is_and_migrates_to_v4_keeping_every_sample()
     {
         Assert.Equal(4, StoreSchema.CurrentVersion);
         Meminfo meminfo = Meminfo.Read(Path.Combine(ProcfsRoot, "meminfo"));
-        CreateV3Recording(Db(), meminfo, samples: 4);
+        LegacyRecording.Create(Db(), meminfo, samples: 4, T0, version: 3);
         using (var replay = SnapshotReplay.Open(Db()))
         {
             HistoryStore r = replay.Store;
@@ -374,7 +327,7 @@ public sealed class ExtrasRecordingTests : IDisposable
             Assert.Equal("tmpfs mounts and SysV segments are not in the recording (schema 3 recording)", ctx.PartlyRecorded!["shmem"]);
         }
         SqliteConnection.ClearAllPools();
-        Assert.Equal(3, SchemaVersionOf(Db())); // a reader leaves the file as it is
+        Assert.Equal(3, LegacyRecording.SchemaVersionOf(Db())); // a reader leaves the file as it is
 
         Snapshot s = Base();
         using (var w = HistoryStore.OpenForWriting(Db()))
@@ -387,7 +340,7 @@ public sealed class ExtrasRecordingTests : IDisposable
             }, extras: new SampleExtras { Slabinfo = Slab(("dentry", 10)), CgroupOf = _ => (1, "/memscope_t") });
         }
         SqliteConnection.ClearAllPools();
-        Assert.Equal(4, SchemaVersionOf(Db()));
+        Assert.Equal(4, LegacyRecording.SchemaVersionOf(Db()));
         using var again = HistoryStore.OpenForReading(Db());
         Assert.Equal(5, again.SampleCount);
         for (int i = 1; i <= 4; i++)

@@ -41,57 +41,9 @@ public sealed class SystemRecordingTests : IDisposable
     // ------------------------------------------------------------------ v1 → v2
 
     /// <summary>Writes a schema-1 recording the way schema 1 did: its migration SQL, counter keys and varint blobs.</summary>
-    private void CreateV1Recording(string path, Meminfo meminfo, int samples)
-    {
-        using var c = new SqliteConnection($"Data Source={path};Pooling=False");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = $"PRAGMA auto_vacuum = INCREMENTAL; PRAGMA application_id = {StoreSchema.ApplicationId};";
-        cmd.ExecuteNonQuery();
-        cmd.CommandText = StoreSchema.Migrations[0];
-        cmd.ExecuteNonQuery();
-        var blob = new List<byte>();
-        long key = 0;
-        foreach (var kv in meminfo.Entries)
-        {
-            key++;
-            cmd.CommandText = "INSERT INTO counter_keys(id, source, name) VALUES ($id, 'meminfo', $n)";
-            cmd.Parameters.Clear();
-            cmd.Parameters.AddWithValue("$id", key);
-            cmd.Parameters.AddWithValue("$n", kv.Key);
-            cmd.ExecuteNonQuery();
-            CounterBlob.WriteVarint(blob, (ulong)key);
-            CounterBlob.WriteVarint(blob, kv.Value);
-        }
-        cmd.CommandText = "INSERT INTO process_identities(id, pid, start_ticks, comm, cmdline, uid, kthread) VALUES (1, 4242, 777, 'hog', 'hog --big', 0, 0)";
-        cmd.Parameters.Clear();
-        cmd.ExecuteNonQuery();
-        for (int i = 0; i < samples; i++)
-        {
-            cmd.CommandText = """
-                INSERT INTO samples(id, time_ms, mono_s, page_size, clk_tck, has_processes, processes_gone, processes_denied, meminfo)
-                VALUES ($id, $t, $m, 4096, 100, 1, 0, 0, $blob);
-                INSERT INTO process_samples(sample_id, ident_id, rss, swap) VALUES ($id, 1, $rss, $swap);
-                """;
-            cmd.Parameters.Clear();
-            cmd.Parameters.AddWithValue("$id", i + 1);
-            cmd.Parameters.AddWithValue("$t", T0.AddSeconds(5 * i).ToUnixTimeMilliseconds());
-            cmd.Parameters.AddWithValue("$m", 1000.0 + 5 * i);
-            cmd.Parameters.AddWithValue("$blob", blob.ToArray());
-            cmd.Parameters.AddWithValue("$rss", 100_000_000L + i * 4096);
-            cmd.Parameters.AddWithValue("$swap", 8192L * i);
-            cmd.ExecuteNonQuery();
-        }
-    }
+    private static void CreateV1Recording(string path, Meminfo meminfo, int samples) => LegacyRecording.Create(path, meminfo, samples, T0, 1);
 
-    private static long SchemaVersionOf(string path)
-    {
-        using var c = new SqliteConnection($"Data Source={path};Pooling=False;Mode=ReadOnly");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT MAX(version) FROM schema_version";
-        return (long)cmd.ExecuteScalar()!;
-    }
+    private static long SchemaVersionOf(string path) => LegacyRecording.SchemaVersionOf(path);
 
     [Fact]
     public void V1_recording_is_read_as_is_and_migrated_to_the_current_schema_by_a_writer_with_every_sample_intact()

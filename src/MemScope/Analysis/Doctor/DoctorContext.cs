@@ -30,6 +30,8 @@ public sealed record DoctorContext
     public Slabinfo? SlabFirst { get; init; }
     public Slabinfo? SlabLast { get; init; }
     public string? SlabUnavailableReason { get; init; }
+    /// <summary>Seconds between the <see cref="SlabFirst"/> and <see cref="SlabLast"/> readings when not the window's (a replay reads slabinfo every few samples).</summary>
+    public double? SlabSeconds { get; init; }
     public IReadOnlyList<OomKillNote>? OomKills { get; init; }
     public string? OomLogUnavailableReason { get; init; }
     public IReadOnlyList<CgroupObservation>? Cgroups { get; init; }

@@ -34,8 +34,9 @@ public sealed class SlabRule : IDoctorRule
             var previous = c.SlabFirst?.Caches.GroupBy(x => x.Name).ToDictionary(g => g.Key, g => g.First().MemoryBytes(page));
             foreach (SlabCache cache in slab.Caches.OrderByDescending(x => x.MemoryBytes(page)).Take(3))
             {
-                string growth = previous is not null && previous.TryGetValue(cache.Name, out ulong was) && c.WindowSeconds > 0
-                    ? $", {Format.Rate(((double)cache.MemoryBytes(page) - was) / c.WindowSeconds)}" : "";
+                double seconds = c.SlabSeconds ?? c.WindowSeconds;
+                string growth = previous is not null && previous.TryGetValue(cache.Name, out ulong was) && seconds > 0
+                    ? $", {Format.Rate(((double)cache.MemoryBytes(page) - was) / seconds)}" : "";
                 evidence.Add(new($"cache {cache.Name}", $"{Format.Bytes(cache.MemoryBytes(page))}, {cache.ActiveObjects} objects{growth}", "/proc/slabinfo"));
             }
         }
