@@ -116,7 +116,8 @@ fi
 # 1,000 extra sleeping processes for the full PSS scan.
 for _ in $(seq "$PROCS"); do sleep 3600 & PIDS+=("$!"); done
 sleep 2
-NPROC=$(ls -d /proc/[0-9]* | wc -l)
+# A glob, not `ls`: ls fails (and set -e ends the run) when a process exits between the glob and its stat.
+PROCDIRS=(/proc/[0-9]*); NPROC=${#PROCDIRS[@]}
 compare ps_cat 1.3 - "" "$MEMSCOPE ps --sort pss" "cat /proc/[0-9]*/smaps_rollup"
 compare ps_smem 1 - "" "$MEMSCOPE ps --sort pss" "smem"
 
