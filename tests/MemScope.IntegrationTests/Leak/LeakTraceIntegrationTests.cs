@@ -208,16 +208,29 @@ public class LeakTraceIntegrationTests
         using Tracefs tracefs = Tracefs.Open();
         foreach (int sig in new[] { 2 /* SIGINT */, 15 /* SIGTERM */ })
         {
-            ProcessStartInfo psi = CliRun.StartInfo(["leak", leaky.P.Id.ToString(), "--trace"], apphost: true); // MEMSCOPE_BIN when set
+            // A test run started as a background job of a script (CI, nohup) inherits SIGINT ignored, and the runtime
+            // keeps an inherited ignore, so the SIGINT below would never arrive. Start the tracer with SIGINT at its
+            // default, as a terminal's foreground job has it (env execs: tracer.Id is memscope's pid).
+            var psi = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string a in new[] { "--default-signal=INT" }.Concat(CliRun.Command(apphost: true)).Concat(["leak", leaky.P.Id.ToString(), "--trace"]))
+                psi.ArgumentList.Add(a); // MEMSCOPE_BIN when set
             using Process tracer = Process.Start(psi)!;
-            Assert.StartsWith("tracing pid", tracer.StandardOutput.ReadLine());
-            Assert.NotEmpty(Probes(tracefs, tracer.Id));
-            Assert.Equal(0, Kill(tracer.Id, sig));
-            string rest = tracer.StandardOutput.ReadToEnd();
-            Assert.True(tracer.WaitForExit(20_000));
-            Assert.Equal(130, tracer.ExitCode);
-            Assert.Contains("final:", rest);
-            Assert.Empty(Probes(tracefs, tracer.Id));
+            try
+            {
+                Assert.StartsWith("tracing pid", tracer.StandardOutput.ReadLine());
+                Assert.NotEmpty(Probes(tracefs, tracer.Id));
+                Assert.Equal(0, Kill(tracer.Id, sig));
+                Task<string> rest = tracer.StandardOutput.ReadToEndAsync();
+                Assert.True(rest.Wait(TimeSpan.FromSeconds(30)), $"memscope leak --trace still running 30 s after signal {sig}");
+                Assert.True(tracer.WaitForExit(20_000));
+                Assert.Equal(130, tracer.ExitCode);
+                Assert.Contains("final:", rest.Result);
+                Assert.Empty(Probes(tracefs, tracer.Id));
+            }
+            finally
+            {
+                if (!tracer.HasExited) { tracer.Kill(); tracer.WaitForExit(); }
+            }
         }
     }
 
