@@ -3,17 +3,27 @@ using MemScope.Tracing;
 
 namespace MemScope.IntegrationTests.Cache;
 
-/// <summary>Test files under /work/scratch/cache (or /tmp), page-cache control without disturbing others.</summary>
+/// <summary>
+/// Test files under /work/scratch/cache on the team's machine (kept between runs: writing them is slow), else in a
+/// fresh /var/tmp directory removed when the test run ends. Not /tmp: it may be tmpfs, whose pages cannot be dropped
+/// from the cache, and the cache tests evict and re-read their files.
+/// </summary>
 internal static class CacheTestFiles
 {
-    public static string Dir
+    private static readonly Lazy<string> LazyDir = new(CreateDir);
+
+    public static string Dir => LazyDir.Value;
+
+    private static string CreateDir()
     {
-        get
+        if (Directory.Exists("/work/scratch"))
+            return Directory.CreateDirectory("/work/scratch/cache").FullName;
+        string d = Directory.CreateDirectory(Path.Combine("/var/tmp", $"memscope_cache_tests_{Environment.ProcessId}")).FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            string d = Directory.Exists("/work/scratch") ? "/work/scratch/cache" : Path.Combine(Path.GetTempPath(), "memscope_cache_tests");
-            Directory.CreateDirectory(d);
-            return d;
-        }
+            try { Directory.Delete(d, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        };
+        return d;
     }
 
     /// <summary>Creates (or reuses) a file of exactly <paramref name="bytes"/> random-ish bytes, fsynced.</summary>
