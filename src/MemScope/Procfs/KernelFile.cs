@@ -8,7 +8,7 @@ namespace MemScope.Procfs;
 /// Reads small kernel files whole. procfs reports sizes of 0 or 4096 whatever the content, so the length is
 /// never trusted: we read until EOF into a pooled buffer that grows as needed.
 /// </summary>
-public static partial class KernelFile
+public static class KernelFile
 {
     private const int Enoent = 2, Esrch = 3, Eacces = 13, Eperm = 1, Enotdir = 20;
 
@@ -70,7 +70,7 @@ public static partial class KernelFile
     private static int OpenFile(string path)
     {
         int fd;
-        do fd = Open(path, OpenReadOnlyCloexec);
+        do fd = LibC.Open(path, OpenReadOnlyCloexec);
         while (fd < 0 && Marshal.GetLastPInvokeError() == Eintr);
         if (fd < 0) throw FromErrno(path, Marshal.GetLastPInvokeError());
         return fd;
@@ -84,17 +84,17 @@ public static partial class KernelFile
     public static int OpenDirectory(string path)
     {
         int fd;
-        do fd = Open(path, OpenPathDirectoryCloexec);
+        do fd = LibC.Open(path, OpenPathDirectoryCloexec);
         while (fd < 0 && Marshal.GetLastPInvokeError() == Eintr);
         if (fd < 0) throw FromErrno(path, Marshal.GetLastPInvokeError());
         return fd;
     }
 
     /// <summary>Closes a handle from <see cref="OpenDirectory"/>.</summary>
-    public static void CloseDirectory(int fd) => Close(fd);
+    public static void CloseDirectory(int fd) => LibC.Close(fd);
 
     /// <summary>True when <paramref name="name"/> exists in the directory <paramref name="dirFd"/> (faccessat F_OK).</summary>
-    public static bool ExistsAt(int dirFd, string name) => AccessAt(dirFd, name, 0, 0) == 0;
+    public static bool ExistsAt(int dirFd, string name) => LibC.AccessAt(dirFd, name, 0, 0) == 0;
 
     /// <summary>
     /// <see cref="Parse"/> for <paramref name="name"/> in the directory <paramref name="dirFd"/>
@@ -107,7 +107,7 @@ public static partial class KernelFile
     public static T ParseAt<T>(int dirFd, string name, string path, SpanParser<T> parse, bool singleRecord)
     {
         int fd;
-        do fd = OpenAt(dirFd, name, OpenReadOnlyCloexec);
+        do fd = LibC.OpenAt(dirFd, name, OpenReadOnlyCloexec);
         while (fd < 0 && Marshal.GetLastPInvokeError() == Eintr);
         if (fd < 0) throw FromErrno(path, Marshal.GetLastPInvokeError());
         return ParseOpened(fd, path, parse, singleRecord);
@@ -129,7 +129,7 @@ public static partial class KernelFile
                     buffer = bigger;
                 }
                 nint read;
-                fixed (byte* p = &buffer[total]) read = Read(fd, p, buffer.Length - total);
+                fixed (byte* p = &buffer[total]) read = LibC.Read(fd, p, buffer.Length - total);
                 if (read == 0) break;
                 if (read < 0)
                 {
@@ -145,7 +145,7 @@ public static partial class KernelFile
         }
         finally
         {
-            Close(fd);
+            LibC.Close(fd);
         }
     }
 
@@ -161,21 +161,6 @@ public static partial class KernelFile
     private const int OpenReadOnlyCloexec = 0x80000; // O_RDONLY | O_CLOEXEC
     private const int OpenPathDirectoryCloexec = 0x200000 | 0x10000 | 0x80000; // O_PATH | O_DIRECTORY | O_CLOEXEC
     private const int Eintr = 4;
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int OpenAt(int dirFd, string name, int flags);
-
-    [LibraryImport("libc", EntryPoint = "faccessat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int AccessAt(int dirFd, string name, int mode, int flags);
-
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static unsafe partial nint Read(int fd, byte* buffer, nint count);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
 
     /// <summary>Maps an I/O exception to one of the three fixed outcomes.</summary>
     public static KernelFileException Classify(string path, Exception e)

@@ -9,19 +9,9 @@ namespace MemScope.Procfs;
 /// record still held; EAGAIN means we caught up; EPIPE means records were overwritten while we read (we carry on).
 /// Needs root (or CAP_SYSLOG) when dmesg_restrict=1.
 /// </summary>
-public static partial class Kmsg
+public static class Kmsg
 {
-    private const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
     private const int EAGAIN = 11, EPIPE = 32, EINTR = 4, EACCES = 13, EPERM = 1, ENOENT = 2, EINVAL = 22;
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-    private static unsafe partial nint Read(int fd, byte* buffer, nint count);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
 
     /// <summary>All records currently in the buffer, as "pri,seq,usec,flags;message" lines (continuations dropped).</summary>
     public static List<string> ReadAll(string path = "/dev/kmsg", int maxRecords = 1_000_000)
@@ -36,7 +26,7 @@ public static partial class Kmsg
     /// </summary>
     public static KmsgStream OpenStream(string path = "/dev/kmsg")
     {
-        int fd = Open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        int fd = LibC.Open(path, LibC.ORdonly | LibC.ONonblock | LibC.OCloexec);
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -67,7 +57,7 @@ public static partial class Kmsg
             while (records.Count < maxRecords)
             {
                 nint n;
-                fixed (byte* p = _buffer) n = Read(_fd, p, _buffer.Length);
+                fixed (byte* p = _buffer) n = LibC.Read(_fd, p, _buffer.Length);
                 if (n > 0)
                 {
                     string rec = Encoding.UTF8.GetString(_buffer, 0, (int)n);
@@ -99,7 +89,7 @@ public static partial class Kmsg
 
         public void Dispose()
         {
-            if (_fd >= 0) Close(_fd);
+            if (_fd >= 0) LibC.Close(_fd);
             _fd = -1;
         }
     }

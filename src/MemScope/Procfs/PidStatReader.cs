@@ -45,7 +45,6 @@ public struct PidStatFields
 public sealed unsafe partial class PidStatReader : IDisposable
 {
     private const int Eperm = 1, Enoent = 2, Esrch = 3, Eintr = 4, Eacces = 13, Enotdir = 20;
-    private const int ORdonly = 0, OCloexec = 0x80000;
 
     private readonly ProcFs _proc;
     private readonly byte[] _root;
@@ -92,7 +91,7 @@ public sealed unsafe partial class PidStatReader : IDisposable
     public void CloseAll()
     {
         if (_kept is null) return;
-        foreach (Kept k in _kept.Values) CloseFd(k.Fd);
+        foreach (Kept k in _kept.Values) LibC.Close(k.Fd);
         _kept.Clear();
     }
 
@@ -106,7 +105,7 @@ public sealed unsafe partial class PidStatReader : IDisposable
         foreach (var (pid, k) in _kept)
         {
             if (k.Round == _round) continue;
-            CloseFd(k.Fd);
+            LibC.Close(k.Fd);
             _kept.Remove(pid); // allowed while enumerating (no other change to the dictionary)
         }
         _round++;
@@ -119,7 +118,7 @@ public sealed unsafe partial class PidStatReader : IDisposable
         long* buf = stackalloc long[32]; // struct statfs is 120 bytes on x86-64 and arm64; f_type comes first
         fixed (byte* p = path)
         {
-            return StatFs(p, buf) == 0 && buf[0] == 0x9fa0;
+            return LibC.StatFs(p, buf) == 0 && buf[0] == 0x9fa0;
         }
     }
 
@@ -182,7 +181,7 @@ public sealed unsafe partial class PidStatReader : IDisposable
                 }
                 // ESRCH (reaped; the pid may already be another process's), nothing read, or another error: the
                 // descriptor is done; the path tells what the pid is now (a new process, Gone or the real error)
-                CloseFd(k.Fd);
+                LibC.Close(k.Fd);
                 _kept.Remove(pid);
             }
         }
@@ -198,7 +197,7 @@ public sealed unsafe partial class PidStatReader : IDisposable
         int fd;
         fixed (byte* p = _path)
         {
-            do fd = Open(p, ORdonly | OCloexec);
+            do fd = LibC.Open(p, LibC.ORdonly | LibC.OCloexec);
             while (fd < 0 && Marshal.GetLastPInvokeError() == Eintr);
         }
         if (fd < 0) throw Error(pid, Marshal.GetLastPInvokeError());
@@ -208,7 +207,7 @@ public sealed unsafe partial class PidStatReader : IDisposable
             _kept[pid] = new Kept { Fd = fd, Round = _round };
             return;
         }
-        CloseFd(fd);
+        LibC.Close(fd);
         if (errno != 0) throw Error(pid, errno);
     }
 
@@ -222,7 +221,7 @@ public sealed unsafe partial class PidStatReader : IDisposable
             nint r;
             fixed (byte* b = &_buffer[_length])
             {
-                r = PRead(fd, b, _buffer.Length - _length, _length);
+                r = LibC.PRead(fd, b, _buffer.Length - _length, _length);
             }
             if (r < 0)
             {
@@ -319,21 +318,9 @@ public sealed unsafe partial class PidStatReader : IDisposable
         return true;
     }
 
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static partial int Open(byte* path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
-    private static partial nint PRead(int fd, byte* buffer, nint count, long offset);
-
-    [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true)]
-    private static partial int StatFs(byte* path, long* buffer);
-
     [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
     private static partial int GetRLimit(int resource, RLimit* limit);
 
     [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
     private static partial int SetRLimit(int resource, RLimit* limit);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int CloseFd(int fd);
 }
