@@ -67,10 +67,13 @@ public static class KernelFile
     /// </summary>
     public static int ReadInto(string path, ref byte[] buffer) => ReadFd(OpenFile(path), path, ref buffer, singleRecord: false);
 
-    private static int OpenFile(string path)
+    private static int OpenFile(string path) => OpenRetrying(path, OpenReadOnlyCloexec);
+
+    /// <summary>open(2), retried on EINTR; any other failure is a <see cref="KernelFileException"/> for the path.</summary>
+    private static int OpenRetrying(string path, int flags)
     {
         int fd;
-        do fd = LibC.Open(path, OpenReadOnlyCloexec);
+        do fd = LibC.Open(path, flags);
         while (fd < 0 && Marshal.GetLastPInvokeError() == Eintr);
         if (fd < 0) throw FromErrno(path, Marshal.GetLastPInvokeError());
         return fd;
@@ -81,14 +84,7 @@ public static class KernelFile
     /// operations). Per-process files opened relative to /proc/PID skip the path walk of /proc and the pid lookup
     /// (with its pid_revalidate) on every open, and all belong to the same process even if the pid is reused.
     /// </summary>
-    public static int OpenDirectory(string path)
-    {
-        int fd;
-        do fd = LibC.Open(path, OpenPathDirectoryCloexec);
-        while (fd < 0 && Marshal.GetLastPInvokeError() == Eintr);
-        if (fd < 0) throw FromErrno(path, Marshal.GetLastPInvokeError());
-        return fd;
-    }
+    public static int OpenDirectory(string path) => OpenRetrying(path, OpenPathDirectoryCloexec);
 
     /// <summary>Closes a handle from <see cref="OpenDirectory"/>.</summary>
     public static void CloseDirectory(int fd) => LibC.Close(fd);
