@@ -15,7 +15,7 @@ public static class CliHost
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            stderr.WriteLine($"memscope: {parse.Errors[0].Message} (see 'memscope {CommandPath(parse)}--help')");
+            stderr.WriteLine($"memscope: {FirstError(parse)} (see 'memscope {CommandPath(parse)}--help')");
             return ExitCodes.Usage;
         }
         try
@@ -69,6 +69,20 @@ public static class CliHost
         stderr.WriteLine($"memscope: {message}");
         if (Environment.GetEnvironmentVariable("MEMSCOPE_DEBUG") is { Length: > 0 }) stderr.WriteLine(e);
         return code;
+    }
+
+    /// <summary>
+    /// The error to show. At the root, System.CommandLine lists "Required command was not provided" before the word it
+    /// could not match, so `memscope frees` would not name the typo: name the unknown command or option instead.
+    /// </summary>
+    private static string FirstError(ParseResult parse)
+    {
+        if (parse.CommandResult.Parent is null && parse.UnmatchedTokens.Count > 0)
+        {
+            string token = parse.UnmatchedTokens[0];
+            return token.StartsWith('-') ? $"unknown option '{token}'" : $"unknown command '{token}'";
+        }
+        return parse.Errors[0].Message;
     }
 
     private static string CommandPath(ParseResult parse)
