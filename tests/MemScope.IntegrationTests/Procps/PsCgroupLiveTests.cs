@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace MemScope.IntegrationTests.Procps;
 
@@ -15,11 +14,7 @@ public class PsCgroupLiveTests
         string cgroupPath;
         using (var lab = new LabProcess("lab", "swap", "--size", "48M", "--limit", "32M", "--swap-size", "64M", "--churn", "0", "--hold", "120"))
         {
-            Match m = Regex.Match(lab.FirstLine, @"^pid (\d+): worker (\d+) touched .* in memory cgroup (\S+) ");
-            Assert.True(m.Success, lab.FirstLine);
-            labPid = int.Parse(m.Groups[1].Value);
-            workerPid = int.Parse(m.Groups[2].Value);
-            cgroupPath = m.Groups[3].Value;
+            (labPid, workerPid, _, cgroupPath) = LabFirstLine.Swap(lab.FirstLine);
             Assert.Equal($"/memscope_lab_swap_{labPid}", cgroupPath);
 
             CliResult j = CliRun.Run("ps", "--pid", $"{workerPid},{labPid}", "--cgroup", "--json", "--no-pss");

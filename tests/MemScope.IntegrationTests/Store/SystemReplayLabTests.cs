@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using MemScope.Store;
 using Microsoft.Data.Sqlite;
 
@@ -62,11 +61,7 @@ public sealed class SystemReplayLabTests : IDisposable
         List<(long Id, long UnixMs, long Size)> samples;
         using (var lab = new LabProcess("lab", "swap", "--size", "400M", "--limit", "200M", "--churn", "16", "--hold", "300"))
         {
-            Match m = Regex.Match(lab.FirstLine, @"^pid (\d+): worker (\d+) touched .* in memory cgroup (\S+) ");
-            Assert.True(m.Success, lab.FirstLine);
-            labPid = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            workerPid = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-            cgroupPath = m.Groups[3].Value;
+            (labPid, workerPid, _, cgroupPath) = LabFirstLine.Swap(lab.FirstLine);
             using (var rec = new RecorderProcess("--db", Db, "--interval", "1s", "--top", "5", "-v"))
             {
                 rec.WaitForSamples(6, TimeSpan.FromSeconds(60));
@@ -126,11 +121,7 @@ public sealed class SystemReplayLabTests : IDisposable
             rec.WaitForSamples(2, TimeSpan.FromSeconds(60));
             using (var lab = new LabProcess("lab", "oom", "--size", "300M", "--limit", "100M"))
             {
-                Match m = Regex.Match(lab.FirstLine, @"^pid (\d+): worker (\d+) \((\S+)\) was OOM-killed in memory cgroup (\S+) ");
-                Assert.True(m.Success, lab.FirstLine);
-                labPid = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-                workerPid = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-                cgroupPath = m.Groups[4].Value;
+                (labPid, workerPid, _, cgroupPath) = LabFirstLine.Oom(lab.FirstLine);
                 Assert.Equal(0, lab.WaitForExit());
             }
             // Two more samples: the kernel log is polled after each one.

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace MemScope.IntegrationTests;
 
@@ -36,11 +35,7 @@ public class SwapOomLabTests
         string cgroupPath;
         using (var lab = new LabProcess("lab", "swap", "--size", "400M", "--limit", "200M", "--churn", "16", "--hold", "300"))
         {
-            Match m = Regex.Match(lab.FirstLine, @"^pid (\d+): worker (\d+) touched .* in memory cgroup (\S+) ");
-            Assert.True(m.Success, lab.FirstLine);
-            labPid = int.Parse(m.Groups[1].Value);
-            workerPid = int.Parse(m.Groups[2].Value);
-            cgroupPath = m.Groups[3].Value;
+            (labPid, workerPid, _, cgroupPath) = LabFirstLine.Swap(lab.FirstLine);
             Assert.Equal($"/memscope_lab_swap_{labPid}", cgroupPath);
 
             CliResult r = CliRun.Run("swap", "--json", "--interval", "2");
@@ -83,12 +78,7 @@ public class SwapOomLabTests
         string comm, cgroupPath;
         using (var lab = new LabProcess("lab", "oom", "--size", "300M", "--limit", "100M"))
         {
-            Match m = Regex.Match(lab.FirstLine, @"^pid (\d+): worker (\d+) \((\S+)\) was OOM-killed in memory cgroup (\S+) ");
-            Assert.True(m.Success, lab.FirstLine);
-            labPid = int.Parse(m.Groups[1].Value);
-            workerPid = int.Parse(m.Groups[2].Value);
-            comm = m.Groups[3].Value;
-            cgroupPath = m.Groups[4].Value;
+            (labPid, workerPid, comm, cgroupPath) = LabFirstLine.Oom(lab.FirstLine);
             // Without --hold the lab cleans up and exits by itself; a SIGTERM now would race that cleanup.
             Assert.Equal(0, lab.WaitForExit());
         }
