@@ -81,9 +81,17 @@ internal static class RecordCommand
             error.WriteLine($"memscope: recording to {store.Path} every {intervalText} (smaps_rollup for top {topN}; retain {(maxAge is null ? "all" : retainText)}, max size {(maxBytes is null ? "none" : sizeText)}); Ctrl-C or SIGTERM stops");
             error.Flush();
             int n = 0;
+            bool toldCapTooSmall = false;
             await new Recorder(collector, store, options).RunAsync(cts.Token, w =>
             {
                 n++;
+                // Retention keeps the newest sample whatever the cap: say so once instead of silently exceeding it.
+                if (maxBytes is long cap && w.FileBytes > cap && !toldCapTooSmall && store.SampleCount <= 1)
+                {
+                    toldCapTooSmall = true;
+                    error.WriteLine($"memscope: --max-size {sizeText} cannot hold one sample ({w.FileBytes / 1024} KiB on disk); only the newest sample is kept");
+                    error.Flush();
+                }
                 if (!talk) return;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"sample {w.Id} {w.Time.ToUnixTimeMilliseconds()} {w.Time:O} processes {w.Processes} collect {w.CollectTime.TotalMilliseconds:F1}ms write {w.WriteTime.TotalMilliseconds:F1}ms size {w.FileBytes}{(w.Trimmed > 0 ? $" trimmed {w.Trimmed}" : "")} read {w.Counts.New + w.Counts.Reread} kept {w.Counts.Kept} pss_read {w.Counts.RollupsRead} pss_kept {w.Counts.RollupsKept}"));

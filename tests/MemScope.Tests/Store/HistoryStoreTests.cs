@@ -125,6 +125,22 @@ public sealed class HistoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_cap_too_small_for_one_sample_is_said_once_and_the_newest_sample_kept()
+    {
+        // The schema alone is ~37 pages (148 KiB at 4 KiB pages): a 64 KB cap can never be met.
+        CliResult r = CliRun.Run("record", "--proc-root", FixtureProc, "--sys-root", Path.Combine(Paths.SharedFixtures, "node_exporter", "sys"),
+            "--db", Db(), "--count", "3", "--interval", "100ms", "--max-size", "64KB");
+        Assert.Equal(0, r.ExitCode);
+        string[] told = r.Stderr.Split('\n').Where(l => l.Contains("cannot hold one sample", StringComparison.Ordinal)).ToArray();
+        Assert.Single(told);
+        Assert.StartsWith("memscope: --max-size 64KB cannot hold one sample (", told[0]);
+        Assert.EndsWith("KiB on disk); only the newest sample is kept", told[0]);
+        using var store = HistoryStore.OpenForReading(Db());
+        Assert.Equal(1, store.SampleCount);
+        Assert.Equal(3, store.ListSamples().Single().Id);
+    }
+
+    [Fact]
     public void Garbage_file_is_reported_as_damaged()
     {
         File.WriteAllText(Db("junk.db"), new string('x', 10_000));
