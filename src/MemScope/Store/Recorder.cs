@@ -52,6 +52,9 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
     /// <summary>What the last sample read and what it kept from the previous one.</summary>
     public IncrementalReadCounts LastCounts => _procs.LastCounts;
 
+    /// <summary>/proc/PID/stat files kept open between samples (none once <see cref="RunAsync"/> has returned).</summary>
+    public int StatFilesOpen => _procs.StatFilesOpen;
+
     /// <summary>Collects one snapshot as the recorder stores it.</summary>
     public Snapshot TakeSample()
     {
@@ -125,6 +128,19 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
 
     /// <summary>Records until cancelled (or <see cref="RecorderOptions.MaxSamples"/>); the first sample is taken at once.</summary>
     public async Task RunAsync(CancellationToken ct, Action<SampleWritten>? onSample = null)
+    {
+        try
+        {
+            await RecordAsync(ct, onSample).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The kept stat descriptors (and their kernel memory) go back when recording stops, not at a finalizer.
+            _procs.CloseFiles();
+        }
+    }
+
+    private async Task RecordAsync(CancellationToken ct, Action<SampleWritten>? onSample)
     {
         store.ConfigureFor(Options.Retention);
         using var timer = new PeriodicTimer(Options.Interval);

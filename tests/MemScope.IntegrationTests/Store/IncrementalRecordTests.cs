@@ -30,6 +30,7 @@ public sealed class IncrementalRecordTests : IDisposable
         var proc = new ProcFs();
         string db = Path.Combine(_dir, "rec.db");
         var seenByTest = new List<(long Id, ulong Rss, DateTimeOffset At)>();
+        int statFilesKept = 0;
         using (HistoryStore store = HistoryStore.OpenForWriting(db))
         {
             var recorder = new Recorder(new SnapshotCollector(proc, new SysFs()), store,
@@ -45,7 +46,11 @@ public sealed class IncrementalRecordTests : IDisposable
                 // right after the sample committed: what /proc says now (the lab grew a little since the read)
                 ulong rss = ProcPidStatm.Read(proc.PidPath(lab.Pid, "statm")).ResidentPages * (ulong)Environment.SystemPageSize;
                 seenByTest.Add((w.Id, rss, DateTimeOffset.UtcNow));
+                statFilesKept = Math.Max(statFilesKept, recorder.StatFilesOpen);
             });
+            // stat files are kept open while recording (live /proc) and closed when it stops
+            Assert.True(statFilesKept > 0, "no /proc/PID/stat kept open between samples");
+            Assert.Equal(0, recorder.StatFilesOpen);
         }
 
         using var read = HistoryStore.OpenForReading(db);
