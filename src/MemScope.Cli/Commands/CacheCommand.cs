@@ -88,7 +88,7 @@ internal static class CacheCommand
                 o.WriteLine($"Files in the page cache (top {occ.Files.Count}; {occ.Examined} candidates from process mappings, open files and the command line; {method})");
                 FincoreCommand.Render(o, occ.Files);
                 if (occ.Failed > 0) o.WriteLine($"({occ.Failed} candidates could not be opened)");
-                if (occ.ProcessesDenied > 0) o.WriteLine($"({occ.ProcessesDenied} processes' maps or fds unreadable (EACCES{(Tracing.PerfEventNative.IsRoot ? "" : "; run as root")}): their files may be missing here)");
+                if (occ.ProcessesDenied > 0) o.WriteLine($"({occ.ProcessesDenied} processes' maps or fds unreadable (EACCES{(Procfs.Privilege.IsRoot ? "" : "; run as root")}): their files may be missing here)");
                 o.WriteLine("Only files some process maps or holds open (or that you name) can be listed: the kernel keeps no list of cached files.");
             }
             if (parse.GetValue(explain))

@@ -26,9 +26,7 @@ internal static class LabSwapOomState
         return cg.V1 ?? cg.V2 ?? throw new CliException(ExitCodes.Unsupported, "no memory cgroup hierarchy is mounted (v1 'memory' or cgroup2 with the memory controller)");
     }
 
-    public static bool TestRoot() => geteuid() == 0;
-
-    [DllImport("libc")] private static extern uint geteuid();
+    public static bool TestRoot() => Procfs.Privilege.IsRoot;
 
     /// <summary>Removes cgroups and swap files left by crashed runs (their pid is dead). Returns what it removed.</summary>
     public static List<string> CleanStale(CgroupHierarchy h)

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MemScope.Model;
@@ -72,7 +71,7 @@ internal static class PsCommand
                 foreach (string u in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     (uidSet ??= []).Add(UserNames.System.UidOf(u) ?? throw new CliException(ExitCodes.NotFound, $"ps: no such user '{u}'"));
 
-            bool isRoot = GetEuid() == 0;
+            bool isRoot = Procfs.Privilege.IsRoot;
             bool wantSmaps = !parse.GetValue(noPss) && (isRoot || parse.GetValue(pss) || groupBy is not null
                 || SmapsColumns.Contains(sortColumn.Id) || (parse.GetValue(columns) is not null && cols.Any(c => SmapsColumns.Contains(c.Id))));
             if (parse.GetValue(noPss) && SmapsColumns.Contains(sortColumn.Id))
@@ -293,9 +292,6 @@ internal static class PsCommand
         "pid" => groups.OrderByDescending(g => g.Count),
         _ => groups.OrderByDescending(g => g.Rss),
     };
-
-    [DllImport("libc", EntryPoint = "geteuid")]
-    private static extern uint GetEuid();
 }
 
 internal sealed record PsProcessJson

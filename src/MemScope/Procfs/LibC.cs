@@ -32,6 +32,9 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "close")]
     public static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEuid();
+
     /// <summary>statfs(2) into a raw buffer: f_type is the first long (0x9fa0 = PROC_SUPER_MAGIC).</summary>
     [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true)]
     public static partial int StatFs(byte* path, long* buffer);

@@ -46,16 +46,13 @@ public sealed partial class HistoryStore : IDisposable
     /// <summary>The default recording: /var/lib/memscope/memscope.db for root, else $XDG_DATA_HOME/memscope or ~/.local/share/memscope.</summary>
     public static string DefaultPath()
     {
-        if (Environment.UserName == "root" || GetEuid() == 0) return "/var/lib/memscope/memscope.db";
+        if (Environment.UserName == "root" || Procfs.Privilege.IsRoot) return "/var/lib/memscope/memscope.db";
         string? xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
         string baseDir = !string.IsNullOrEmpty(xdg) && System.IO.Path.IsPathRooted(xdg)
             ? xdg
             : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
         return System.IO.Path.Combine(baseDir, "memscope", "memscope.db");
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
-    private static extern uint GetEuid();
 
     /// <summary>Opens (creating when needed) a recording for writing.</summary>
     public static HistoryStore OpenForWriting(string path) => Open(path, write: true);

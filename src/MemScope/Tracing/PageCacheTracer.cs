@@ -121,7 +121,7 @@ public sealed class PageCacheTracer : IDisposable
         }
         catch (TracefsUnavailableException e)
         {
-            throw new PageCacheTracingUnavailableException(e.Message, !PerfEventNative.IsRoot);
+            throw new PageCacheTracingUnavailableException(e.Message, !Procfs.Privilege.IsRoot);
         }
         catch (UnauthorizedAccessException)
         {

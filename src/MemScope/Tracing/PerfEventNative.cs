@@ -157,9 +157,6 @@ public static unsafe partial class PerfEventNative
     [LibraryImport("libc", EntryPoint = "sysconf", SetLastError = true)]
     public static partial long Sysconf(int name);
 
-    [LibraryImport("libc", EntryPoint = "geteuid")]
-    public static partial uint Geteuid();
-
     [LibraryImport("libc", EntryPoint = "getpid")]
     public static partial int Getpid();
 
@@ -197,8 +194,6 @@ public static unsafe partial class PerfEventNative
     private const int ScPagesize = 30, ScNprocessorsConf = 83;
 
     public static int PageSize { get; } = (int)Math.Max(4096, Sysconf(ScPagesize));
-
-    public static bool IsRoot => Geteuid() == 0;
 
     /// <summary>perf_event_open(2). Returns the fd, or -errno.</summary>
     public static int PerfEventOpen(ref PerfEventAttr attr, int pid, int cpu, int groupFd, ulong flags)

@@ -64,7 +64,7 @@ public sealed class Tracefs : IDisposable
                 bool ours = found is not null && SafeRead(MarkerPath)?.Trim() == found;
                 if (found is null)
                 {
-                    if (!PerfEventNative.IsRoot)
+                    if (!Procfs.Privilege.IsRoot)
                         throw new TracefsUnavailableException(
                             "tracefs is not mounted and mounting it needs root (mount -t tracefs nodev /sys/kernel/tracing)");
                     if (!Directory.Exists(DefaultMountPoint))
@@ -212,7 +212,7 @@ public sealed class Tracefs : IDisposable
             _root = null;
             try
             {
-                if (!ours || root is null || !PerfEventNative.IsRoot) return;
+                if (!ours || root is null || !Procfs.Privilege.IsRoot) return;
                 // Become the only user, or leave it to whoever still holds it: the last one unmounts.
                 if (fd >= 0 && PerfEventNative.Flock(fd, PerfEventNative.LockEx | PerfEventNative.LockNb) != 0) return;
                 if (SafeRead(MarkerPath)?.Trim() != root) return;

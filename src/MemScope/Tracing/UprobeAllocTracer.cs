@@ -92,7 +92,7 @@ public sealed class UprobeAllocTracer : IDisposable
 
     private void Attach()
     {
-        if (!PerfEventNative.IsRoot)
+        if (!Procfs.Privilege.IsRoot)
             throw new AllocTraceException("--trace needs root (it defines uprobes in tracefs and opens perf events)", permission: true);
         string[] regs = AllocatorProbes.ArgumentRegisters
             ?? throw new AllocTraceException($"--trace supports x86_64 and arm64, not {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}", unsupported: true);
