@@ -6,9 +6,9 @@ using MemScope.Tracing;
 namespace MemScope.IntegrationTests.Cache;
 
 /// <summary>
-/// fincore, cachestat and cachetop against real reads on this machine. The machine is noisy (builds, ~100 short
-/// processes every few seconds), so system-wide figures are compared with a baseline of the same length, and
-/// per-process figures are checked for the reader's own PID. Every test ends with nothing of ours left in tracefs and
+/// fincore, cachestat and cachetop against real reads on this machine. Other processes add to system-wide figures, so
+/// those are the least of a few repeated rounds (noise only adds), and per-process figures are checked for the
+/// reader's own PID. Every test ends with nothing of ours left in tracefs and
 /// no perf fd open.
 /// </summary>
 public class PageCacheCommandsTests : IDisposable
@@ -76,18 +76,27 @@ public class PageCacheCommandsTests : IDisposable
         using PageCacheTracer tracer = PageCacheTracer.Start(perProcess: false);
         Assert.Equal("tracepoint", tracer.MethodId);
 
-        CacheTestFiles.DropFromCache(file);
-        (PageCacheTotals cold, TimeSpan coldTime) = Measure(tracer, () => CacheTestFiles.ReadAll(file));
-        PageCacheTotals coldNoise = Baseline(tracer, coldTime);
-        (PageCacheTotals warm, TimeSpan warmTime) = Measure(tracer, () => CacheTestFiles.ReadAll(file));
-        PageCacheTotals warmNoise = Baseline(tracer, warmTime);
-
-        long coldMisses = cold.MissPages - coldNoise.MissPages;
-        long warmMisses = warm.MissPages - warmNoise.MissPages;
-        long warmHits = Math.Max(0, warm.AccessPages - warm.MissPages) - Math.Max(0, warmNoise.AccessPages - warmNoise.MissPages);
-        string figures = $"N={FilePages} cold misses {cold.MissPages} (noise {coldNoise.MissPages}, {cold.MissCalls} calls), warm hits {warmHits} misses {warm.MissPages} (noise {warmNoise.MissPages})";
+        // System-wide counters: whatever else runs adds to them while we read (a process starting elsewhere faults in
+        // thousands of mapped file pages within the ~10 ms a warm 128 MiB read takes; a writer adds misses). That noise
+        // only ever adds, so each figure is the least of three rounds — the round the others were quietest in — and
+        // not a difference with a baseline window taken later, whose own burst could push it either way.
+        var rounds = new List<(PageCacheTotals Cold, PageCacheTotals Warm)>();
+        for (int i = 0; i < 3; i++)
+        {
+            CacheTestFiles.DropFromCache(file);
+            PageCacheTotals cold = Measure(tracer, () => CacheTestFiles.ReadAll(file));
+            PageCacheTotals warm = Measure(tracer, () => CacheTestFiles.ReadAll(file));
+            rounds.Add((cold, warm));
+        }
+        var quietCold = rounds.MinBy(r => r.Cold.MissPages).Cold;
+        long coldMisses = quietCold.MissPages;
+        long warmAccesses = rounds.Min(r => r.Warm.AccessPages);
+        long warmMisses = rounds.Min(r => r.Warm.MissPages);
+        long warmHits = warmAccesses - warmMisses;
+        string figures = $"N={FilePages}; rounds (cold misses/calls, warm accesses/misses, lost): " + string.Join("; ", rounds.Select(r =>
+            $"{r.Cold.MissPages}/{r.Cold.MissCalls}, {r.Warm.AccessPages}/{r.Warm.MissPages}, {r.Cold.LostSamples + r.Warm.LostSamples}"));
         Assert.True(Math.Abs(coldMisses - FilePages) <= FilePages * 0.15, figures);
-        Assert.True(cold.MissCalls < coldMisses, "folios: fewer add_to_page_cache calls than pages — " + figures);
+        Assert.True(quietCold.MissCalls < coldMisses, "folios: fewer add_to_page_cache calls than pages — " + figures);
         Assert.True(Math.Abs(warmHits - FilePages) <= FilePages * 0.15, figures);
         Assert.True(warmMisses <= FilePages * 0.05, figures);
     }
@@ -198,20 +207,10 @@ public class PageCacheCommandsTests : IDisposable
 
     private static double Percent(string file) => FileCacheResidency.Measure(file).CachedPercent ?? -1;
 
-    private static (PageCacheTotals, TimeSpan) Measure(PageCacheTracer tracer, Action work)
+    private static PageCacheTotals Measure(PageCacheTracer tracer, Action work)
     {
         PageCacheTotals a = tracer.ReadTotals();
-        var sw = Stopwatch.StartNew();
         work();
-        sw.Stop();
-        PageCacheTotals b = tracer.ReadTotals();
-        return (Delta(b, a), sw.Elapsed);
-    }
-
-    private static PageCacheTotals Baseline(PageCacheTracer tracer, TimeSpan length)
-    {
-        PageCacheTotals a = tracer.ReadTotals();
-        Thread.Sleep(length);
         return Delta(tracer.ReadTotals(), a);
     }
 
