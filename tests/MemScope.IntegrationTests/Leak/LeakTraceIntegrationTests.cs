@@ -54,10 +54,10 @@ public class LeakTraceIntegrationTests
         [.. (t.ReadText("uprobe_events") ?? "").Split('\n').Where(l => l.Contains($"memscope_{ownerPid}/"))];
 
     /// <summary>
-    /// Waits until the memscope that CliRun started has defined its probes and returns its pid: the test process
-    /// itself in-process, or a child of it when the tests run a binary (MEMSCOPE_BIN).
+    /// Waits until the memscope that CliRun started is tracing and returns its pid: the test process itself in-process,
+    /// or a child of it when the tests run a binary (MEMSCOPE_BIN).
     /// </summary>
-    private static int WaitForCliProbes(Tracefs t)
+    private static int WaitForCliProbes(Tracefs t, int sampleEvery = 1)
     {
         var sw = Stopwatch.StartNew();
         while (true)
@@ -65,7 +65,7 @@ public class LeakTraceIntegrationTests
             foreach (int owner in CliOwners())
                 if (Probes(t, owner).Count > 0)
                 {
-                    Thread.Sleep(500); // the perf events are opened right after the definitions
+                    WaitForProbes(t, owner, sampleEvery);
                     return owner;
                 }
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "memscope did not define its uprobes within 30 s");
@@ -88,16 +88,27 @@ public class LeakTraceIntegrationTests
         }
     }
 
-    /// <summary>Waits until memscope (running as <paramref name="ownerPid"/>) has defined its probes.</summary>
-    private static void WaitForProbes(Tracefs t, int ownerPid)
+    /// <summary>
+    /// Waits until memscope (running as <paramref name="ownerPid"/>) has defined its probes and opened every perf event
+    /// on the target's one thread: one per probe and CPU, and with --sample-every one more per return probe (the stack
+    /// sampler). The events count from their open, so allocations the target makes after this are all seen. (A fixed
+    /// delay after the first probe definition was a guess that a loaded machine can outlast.)
+    /// </summary>
+    private static void WaitForProbes(Tracefs t, int ownerPid, int sampleEvery = 1)
     {
+        int cpus = PerfEventNative.OnlineCpus().Length;
         var sw = Stopwatch.StartNew();
-        while (Probes(t, ownerPid).Count == 0)
+        while (true)
         {
-            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "memscope did not define its uprobes within 30 s");
-            Thread.Sleep(50);
+            List<string> probes = Probes(t, ownerPid);
+            int returns = probes.Count(p => p.StartsWith("r", StringComparison.Ordinal));
+            int expected = cpus * (probes.Count + (sampleEvery > 1 ? returns : 0));
+            int open = Directory.Exists($"/proc/{ownerPid}") ? Cache.CacheTestFiles.OpenPerfFds(ownerPid == Environment.ProcessId ? 0 : ownerPid) : -1;
+            if (probes.Count > 0 && open >= expected) return;
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30),
+                $"memscope (pid {ownerPid}) did not open its perf events within 30 s: {probes.Count} probes, {open} of {expected} perf fds");
+            Thread.Sleep(20);
         }
-        Thread.Sleep(500); // the perf events are opened right after the definitions
     }
 
     private static JsonElement LastReport(string stdout)
@@ -142,7 +153,7 @@ public class LeakTraceIntegrationTests
         using var leaky = new Leaky(exe, "leak", Count.ToString(), Size.ToString(), Tidy.ToString());
         using Tracefs tracefs = Tracefs.Open();
         Task<CliResult> run = Task.Run(() => CliRun.Run("leak", leaky.P.Id.ToString(), "--trace", "--duration", "8s", "--sample-every", "7", "--json", "--interval", "20s"));
-        int owner = WaitForCliProbes(tracefs);
+        int owner = WaitForCliProbes(tracefs, sampleEvery: 7);
         Kill(leaky.P.Id, SigUsr1);
         Assert.Equal($"leaked {Leaked}", leaky.P.StandardOutput.ReadLine());
         CliResult r = run.Result;
