@@ -111,6 +111,29 @@ public class MapsPagesTests
             long.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// Waits until sleep(1) is blocked in nanosleep: from then on its mappings and pages do not move. (A fixed delay is
+    /// not enough on a loaded machine, where the dynamic loader may still be mapping and faulting in libc.)
+    /// </summary>
+    private static void WaitUntilAsleep(int pid)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            try
+            {
+                string wchan = File.ReadAllText($"/proc/{pid}/wchan");
+                if (wchan.Contains("nanosleep", StringComparison.Ordinal)) return;
+                // a kernel without symbols shows 0: then sleeping (S) as sleep, not as the runtime that forked it
+                string stat = File.ReadAllText($"/proc/{pid}/stat");
+                if (wchan == "0" && stat.Contains("(sleep) S ", StringComparison.Ordinal)) return;
+            }
+            catch (IOException) { }
+            Thread.Sleep(20);
+        }
+        throw new Xunit.Sdk.XunitException($"sleep (pid {pid}) did not reach nanosleep within 30 s");
+    }
+
     [SkippableFact]
     public void Maps_x_totals_equal_pmap_x_for_a_quiet_process()
     {
@@ -118,7 +141,7 @@ public class MapsPagesTests
         using var sleeper = Process.Start("sleep", "120");
         try
         {
-            Thread.Sleep(200);
+            WaitUntilAsleep(sleeper.Id);
             var ours = TotalLine(CliRun.Run("maps", "-x", sleeper.Id.ToString(CultureInfo.InvariantCulture)).Stdout);
             var theirs = TotalLine(TestEnv.Run(pmap, "-x", sleeper.Id.ToString(CultureInfo.InvariantCulture)));
             Assert.Equal(theirs, ours); // a sleeping process does not move: exactly equal
