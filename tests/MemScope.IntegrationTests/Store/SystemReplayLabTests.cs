@@ -95,8 +95,10 @@ public sealed class SystemReplayLabTests : IDisposable
         Assert.StartsWith("Replay: ", human.Stdout);
         Assert.Contains($"  {workerPid} ", human.Stdout);
 
-        // The doctor over the whole recorded window (5 s of churn) names the swapping.
-        CliResult d = CliRun.Run("--proc-root", Empty, "--sys-root", Empty, "doctor", "--db", Db, "--at", at, "--duration", "10s", "--json");
+        // The doctor over the whole recorded window names the swapping. The window is the recording's own span (six
+        // samples take more than 10 s when a loaded machine delays them), so that every sample is in it.
+        string window = $"{(samples[^1].UnixMs - samples[0].UnixMs) / 1000 + 1}s";
+        CliResult d = CliRun.Run("--proc-root", Empty, "--sys-root", Empty, "doctor", "--db", Db, "--at", at, "--duration", window, "--json");
         Assert.True(d.ExitCode is 1 or 2, $"doctor exit {d.ExitCode}: {d.Stdout} {d.Stderr}");
         using (JsonDocument doc = JsonDocument.Parse(d.Stdout))
         {
