@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using MemScope.Procfs;
 using MemScope.Sysfs;
 
@@ -68,19 +69,30 @@ public sealed class SnapshotCollector(ProcFs proc, SysFs sys)
                 var results = new ProcessSnapshot?[pids.Count];
                 var outcome = new byte[pids.Count]; // 0 read, 1 gone, 2 denied
                 int next = -1;
+                // Any other error ends the scan as it does on one thread, thrown on the calling thread: escaping a worker
+                // thread it would abort the process with a stack trace instead of the one-line error.
+                ExceptionDispatchInfo? failed = null;
                 void Work()
                 {
-                    for (int i = Interlocked.Increment(ref next); i < pids.Count; i = Interlocked.Increment(ref next))
+                    try
                     {
-                        try
+                        for (int i = Interlocked.Increment(ref next); i < pids.Count; i = Interlocked.Increment(ref next))
                         {
-                            results[i] = reader.TryRead(pids[i], files);
-                            if (results[i] is null) outcome[i] = 1;
+                            try
+                            {
+                                results[i] = reader.TryRead(pids[i], files);
+                                if (results[i] is null) outcome[i] = 1;
+                            }
+                            catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed)
+                            {
+                                outcome[i] = 2;
+                            }
                         }
-                        catch (KernelFileException e) when (e.Error is KernelFileError.Denied or KernelFileError.Malformed)
-                        {
-                            outcome[i] = 2;
-                        }
+                    }
+                    catch (Exception e)
+                    {
+                        Interlocked.CompareExchange(ref failed, ExceptionDispatchInfo.Capture(e), null);
+                        Interlocked.Exchange(ref next, pids.Count); // the other workers stop at their next pid
                     }
                 }
                 var threads = new Thread[workers - 1];
@@ -91,6 +103,7 @@ public sealed class SnapshotCollector(ProcFs proc, SysFs sys)
                 }
                 Work();
                 foreach (Thread t in threads) t.Join();
+                failed?.Throw();
                 for (int i = 0; i < pids.Count; i++)
                 {
                     if (results[i] is { } p) processes.Add(p);
