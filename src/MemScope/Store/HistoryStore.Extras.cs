@@ -83,7 +83,7 @@ public sealed partial class HistoryStore
     {
         var r = new Reader(blob);
         string version = r.Str();
-        int n = r.I();
+        int n = r.Count();
         var caches = new List<SlabCache>(n);
         for (int i = 0; i < n; i++)
             caches.Add(new SlabCache(KeyName(r.U()), r.U(), r.U(), r.U(), r.U(), r.U(), r.U(), r.U(), r.U(), r.U(), r.U(), r.U()));
@@ -164,14 +164,14 @@ public sealed partial class HistoryStore
     {
         var r = new Reader(blob);
         List<TmpfsUsage>? tmpfs = null;
-        int nt = r.I();
+        int nt = r.CountPlusOne();
         if (nt > 0)
         {
             tmpfs = new List<TmpfsUsage>(nt - 1);
             for (int i = 0; i < nt - 1; i++) tmpfs.Add(new TmpfsUsage(r.Str(), r.S()));
         }
         List<SysvShmSegment>? sysv = null;
-        int ns = r.I();
+        int ns = r.CountPlusOne();
         if (ns > 0)
         {
             sysv = new List<SysvShmSegment>(ns - 1);

@@ -59,7 +59,24 @@ public sealed partial class HistoryStore
         private int _pos;
         public bool End => _pos >= _b.Length;
         public ulong U() => CounterBlob.ReadVarint(_b, ref _pos);
-        public int I() => checked((int)U());
+        /// <summary>A non-negative int; a damaged value is a FormatException (a Corrupt store error), not an overflow.</summary>
+        public int I()
+        {
+            ulong v = U();
+            return v <= int.MaxValue ? (int)v : throw new FormatException($"value {v} out of range");
+        }
+        /// <summary>
+        /// An element count: every element takes at least one byte, so a count above the bytes left is damage, caught
+        /// here before a list or array of that size is allocated (a damaged count could ask for gigabytes).
+        /// </summary>
+        public int Count() => Count(0);
+        /// <summary><see cref="Count()"/> of a list stored as count + 1 (0 = absent): at most one more than the bytes left.</summary>
+        public int CountPlusOne() => Count(1);
+        private int Count(int slack)
+        {
+            int n = I();
+            return n - slack <= _b.Length - _pos ? n : throw new FormatException($"count {n - slack} exceeds the {_b.Length - _pos} bytes left");
+        }
         public ulong? N() => CounterBlob.ReadNullable(_b, ref _pos);
         public long S()
         {
@@ -96,7 +113,7 @@ public sealed partial class HistoryStore
 
     private void ReadCounters(ref Reader r, CounterTable into)
     {
-        int n = r.I();
+        int n = r.Count();
         for (int i = 0; i < n; i++)
         {
             string name = KeyName(r.U());
@@ -138,7 +155,7 @@ public sealed partial class HistoryStore
     internal Zoneinfo DecodeZoneinfo(ReadOnlySpan<byte> blob)
     {
         var r = new Reader(blob);
-        int nz = r.I();
+        int nz = r.Count();
         var zones = new List<ZoneinfoZone>(nz);
         for (int i = 0; i < nz; i++)
         {
@@ -150,7 +167,7 @@ public sealed partial class HistoryStore
             };
             ulong unrec = r.U();
             zone.NodeUnreclaimable = unrec == 0 ? null : unrec == 2;
-            int np = r.I();
+            int np = r.CountPlusOne();
             if (np > 0)
             {
                 var prot = new long[np - 1];
@@ -160,7 +177,7 @@ public sealed partial class HistoryStore
             ReadCounters(ref r, zone.Counters);
             zones.Add(zone);
         }
-        int nn = r.I();
+        int nn = r.Count();
         var nodes = new List<ZoneinfoNode>(nn);
         for (int i = 0; i < nn; i++)
         {
@@ -189,13 +206,13 @@ public sealed partial class HistoryStore
     internal Buddyinfo DecodeBuddyinfo(ReadOnlySpan<byte> blob)
     {
         var r = new Reader(blob);
-        int n = r.I();
+        int n = r.Count();
         var zones = new List<BuddyinfoZone>(n);
         for (int i = 0; i < n; i++)
         {
             int node = r.I();
             string name = KeyName(r.U());
-            var counts = new ulong[r.I()];
+            var counts = new ulong[r.Count()];
             for (int k = 0; k < counts.Length; k++) counts[k] = r.U();
             zones.Add(new BuddyinfoZone(node, name, counts));
         }
@@ -221,7 +238,7 @@ public sealed partial class HistoryStore
     internal static Swaps DecodeSwaps(ReadOnlySpan<byte> blob)
     {
         var r = new Reader(blob);
-        int n = r.I();
+        int n = r.Count();
         var areas = new List<SwapArea>(n);
         for (int i = 0; i < n; i++) areas.Add(new SwapArea(r.Str(), r.Str(), r.U(), r.U(), r.S()));
         r.Done();
@@ -376,16 +393,16 @@ public sealed partial class HistoryStore
     private SysVm DecodeSysVm(ReadOnlySpan<byte> blob)
     {
         var r = new Reader(blob);
-        int n = r.I();
+        int n = r.Count();
         var values = new List<KeyValuePair<string, long[]>>(n);
         for (int i = 0; i < n; i++)
         {
             string name = KeyName(r.U());
-            var v = new long[r.I()];
+            var v = new long[r.Count()];
             for (int k = 0; k < v.Length; k++) v[k] = r.S();
             values.Add(new(name, v));
         }
-        int t = r.I();
+        int t = r.Count();
         var texts = new List<KeyValuePair<string, string>>(t);
         for (int i = 0; i < t; i++)
         {

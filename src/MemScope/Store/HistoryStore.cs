@@ -286,9 +286,11 @@ public sealed partial class HistoryStore : IDisposable
     private static List<CpuTicks> DecodeCpu(byte[] blob)
     {
         int pos = 0;
-        int n = (int)CounterBlob.ReadVarint(blob, ref pos);
-        var list = new List<CpuTicks>(n);
-        for (int i = 0; i < n; i++)
+        ulong n = CounterBlob.ReadVarint(blob, ref pos);
+        // one CPU takes at least ten bytes: a damaged count is damage, not a list of billions
+        if (n > (ulong)(blob.Length - pos)) throw new FormatException($"cpu count {n} exceeds the {blob.Length - pos} bytes left");
+        var list = new List<CpuTicks>((int)n);
+        for (int i = 0; i < (int)n; i++)
         {
             list.Add(new CpuTicks(
                 CounterBlob.ReadVarint(blob, ref pos), CounterBlob.ReadVarint(blob, ref pos),

@@ -307,6 +307,55 @@ public sealed class ExtrasRecordingTests : IDisposable
         Assert.Contains("damaged counter data", e.Message);
     }
 
+    [Theory]
+    // "1.0", then a cache count of 2^32 (an int overflow) / 2^31 - 1 / 100 million, with no caches after it
+    [InlineData("03312E30" + "8080808010")]
+    [InlineData("03312E30" + "FFFFFFFF07")]
+    [InlineData("03312E30" + "80C2D72F")]
+    public void A_damaged_count_in_a_slab_blob_is_a_clear_store_error_not_a_huge_allocation(string hex)
+    {
+        using (var w = HistoryStore.OpenForWriting(Db()))
+            w.Append(Base(), extras: new SampleExtras { Slabinfo = Slab(("dentry", 100)) });
+        SetBlob("UPDATE slabinfo SET caches = $b", Convert.FromHexString(hex));
+        using var r = HistoryStore.OpenForReading(Db());
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<StoreException>(() => r.SlabinfoAt(1));
+        Assert.Equal(StoreError.Corrupt, e.Error);
+        Assert.Contains("damaged counter data", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "allocated a list of the damaged count's size");
+    }
+
+    [Fact]
+    public void A_damaged_sysv_count_is_a_clear_store_error_and_an_empty_list_is_not_damage()
+    {
+        var empty = new SharedMemoryUsage([new TmpfsUsage("/dev/shm", 4096)], []);
+        using (var w = HistoryStore.OpenForWriting(Db()))
+            w.Append(Base(), extras: new SampleExtras { SharedMemory = empty });
+        using (var r = HistoryStore.OpenForReading(Db()))
+        {
+            // an empty SysV list is stored as count + 1 = 1 at the very end of the blob: no byte follows it
+            SharedMemoryUsage back = r.SharedMemoryAt(1)!.Value.Usage;
+            Assert.Equal(empty.Tmpfs, back.Tmpfs);
+            Assert.NotNull(back.SysvSegments);
+            Assert.Empty(back.SysvSegments);
+        }
+        // no tmpfs list, then a SysV count of 2^40
+        SetBlob("UPDATE shm SET extras = $b", Convert.FromHexString("00" + "8080808080 20".Replace(" ", "")));
+        using var again = HistoryStore.OpenForReading(Db());
+        var e = Assert.Throws<StoreException>(() => again.SharedMemoryAt(1));
+        Assert.Equal(StoreError.Corrupt, e.Error);
+    }
+
+    private void SetBlob(string sql, byte[] blob)
+    {
+        using var c = new SqliteConnection($"Data Source={Db()};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Parameters.AddWithValue("$b", blob);
+        Assert.Equal(1, cmd.ExecuteNonQuery());
+    }
+
     // ------------------------------------------------------------------ v3 → v4
 
     [Fact]
