@@ -19,16 +19,31 @@ public class LeakTraceIntegrationTests
     private static extern int Kill(int pid, int sig);
     private const int SigUsr1 = 10, SigKill = 9;
 
+    private static readonly object BuildGate = new();
+    private static string? _leaky;
+
+    /// <summary>
+    /// leaky.c built once per test run into its own temporary directory, which is removed when the run ends. (A
+    /// directory of an earlier run whose test host had the same pid is replaced, never reused: its binary may be older.)
+    /// </summary>
     private static string BuildLeaky()
     {
         TestEnv.RequireRoot("uprobes and perf events");
         string gcc = TestEnv.RequireTool("gcc");
-        string dir = Path.Combine(Path.GetTempPath(), $"memscope-leaky-{Environment.ProcessId}");
-        Directory.CreateDirectory(dir);
-        string exe = Path.Combine(dir, "leaky");
-        if (!File.Exists(exe))
+        lock (BuildGate)
+        {
+            if (_leaky is not null) return _leaky;
+            string dir = Path.Combine(Path.GetTempPath(), $"memscope-leaky-{Environment.ProcessId}");
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            Directory.CreateDirectory(dir);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            };
+            string exe = Path.Combine(dir, "leaky");
             TestEnv.Run(gcc, "-O0", "-fno-omit-frame-pointer", "-o", exe, Path.Combine(AppContext.BaseDirectory, "Leak", "leaky.c"));
-        return exe;
+            return _leaky = exe;
+        }
     }
 
     private sealed class Leaky : IDisposable
