@@ -176,7 +176,7 @@ public sealed partial class HistoryStore
         {
             sysv = new List<SysvShmSegment>(ns - 1);
             for (int i = 0; i < ns - 1; i++)
-                sysv.Add(new SysvShmSegment(r.S(), checked((int)r.S()), r.U(), checked((int)r.S()), checked((int)r.S()), r.U(), checked((uint)r.U()), r.N(), r.N()));
+                sysv.Add(new SysvShmSegment(r.S(), r.SInt(), r.U(), r.SInt(), r.SInt(), r.U(), r.UInt(), r.N(), r.N()));
         }
         r.Done();
         return new SharedMemoryUsage(tmpfs, sysv);

@@ -83,6 +83,18 @@ public sealed partial class HistoryStore
             ulong z = U();
             return (long)(z >> 1) ^ -(long)(z & 1);
         }
+        /// <summary>A signed value stored for an int field (pid, id): out of range is damage (FormatException).</summary>
+        public int SInt()
+        {
+            long v = S();
+            return v is >= int.MinValue and <= int.MaxValue ? (int)v : throw new FormatException($"value {v} out of range");
+        }
+        /// <summary>An unsigned value stored for a uint field (uid): out of range is damage (FormatException).</summary>
+        public uint UInt()
+        {
+            ulong v = U();
+            return v <= uint.MaxValue ? (uint)v : throw new FormatException($"value {v} out of range");
+        }
         public string Str()
         {
             int n = I();

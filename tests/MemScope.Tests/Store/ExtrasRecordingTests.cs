@@ -340,10 +340,15 @@ public sealed class ExtrasRecordingTests : IDisposable
             Assert.Empty(back.SysvSegments);
         }
         // no tmpfs list, then a SysV count of 2^40
-        SetBlob("UPDATE shm SET extras = $b", Convert.FromHexString("00" + "8080808080 20".Replace(" ", "")));
-        using var again = HistoryStore.OpenForReading(Db());
-        var e = Assert.Throws<StoreException>(() => again.SharedMemoryAt(1));
+        SetBlob("UPDATE shm SET extras = $b", Convert.FromHexString("00" + "808080808020"));
+        using (var again = HistoryStore.OpenForReading(Db()))
+            Assert.Equal(StoreError.Corrupt, Assert.Throws<StoreException>(() => again.SharedMemoryAt(1)).Error);
+        // one segment whose shmid (zigzag 2^33) does not fit an int
+        SetBlob("UPDATE shm SET extras = $b", Convert.FromHexString("00" + "02" + "00" + "8080808040" + "00000000000000"));
+        using var third = HistoryStore.OpenForReading(Db());
+        var e = Assert.Throws<StoreException>(() => third.SharedMemoryAt(1));
         Assert.Equal(StoreError.Corrupt, e.Error);
+        Assert.Contains("damaged counter data", e.Message);
     }
 
     private void SetBlob(string sql, byte[] blob)
