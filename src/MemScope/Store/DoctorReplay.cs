@@ -56,7 +56,7 @@ public static class DoctorReplay
         {
             extras = new AccountExtras(shm.Usage.Tmpfs ?? [], shm.Usage.SysvSegments ?? [], []);
             var missing = new List<string>();
-            if (shm.Usage.Tmpfs is null) missing.Add("tmpfs mounts (/proc/mounts was unreadable)");
+            if (shm.Usage.Tmpfs is null) missing.Add("tmpfs usage (/proc/mounts was unreadable, or the recorder read another root than the live /proc)");
             if (shm.Usage.SysvSegments is null) missing.Add("SysV segments (/proc/sysvipc/shm was unreadable)");
             if (missing.Count > 0) partly["shmem"] = string.Join(" and ", missing) + " while recording";
         }

@@ -96,6 +96,23 @@ public sealed class ExtrasRecordingTests : IDisposable
     }
 
     [Fact]
+    public void Tmpfs_usage_of_another_root_is_unknown_not_this_machines_statfs()
+    {
+        // A tree (a container's /host/proc, a capture) whose mounts name /dev/shm: statfs("/dev/shm") would measure
+        // THIS machine's /dev/shm and record it as the tree's. The SysV segments come from the tree's own file.
+        string root = FakeProc();
+        File.WriteAllText(Path.Combine(root, "mounts"), "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\nproc /proc proc rw 0 0\n");
+        Assert.True(Directory.Exists("/dev/shm")); // the trap is only there when the path exists here
+        SharedMemoryUsage shm = MemScope.Analysis.AccountExtrasReader.ReadSharedMemory(new ProcFs(root));
+        Assert.Null(shm.Tmpfs);
+        Assert.Equal(SysvShm.Read(ShmCapture), shm.SysvSegments);
+
+        // the live /proc still measures its own mounts
+        SharedMemoryUsage live = MemScope.Analysis.AccountExtrasReader.ReadSharedMemory(new ProcFs("/proc"));
+        Assert.NotNull(live.Tmpfs);
+    }
+
+    [Fact]
     public void Tmpfs_sysv_and_unknown_parts_round_trip_and_are_stored_only_when_changed()
     {
         Snapshot s = Base();
