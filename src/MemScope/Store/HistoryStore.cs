@@ -336,6 +336,35 @@ public sealed partial class HistoryStore : IDisposable
     public long Append(Snapshot s, int? topN = null, SampleExtras? extras = null) => Guard(() =>
     {
         if (!Writable) throw new InvalidOperationException("opened for reading");
+        try { return AppendInTransaction(s, topN, extras); }
+        catch
+        {
+            ForgetUncommitted(); // the transaction has been rolled back (disposed) by now
+            throw;
+        }
+    });
+
+    /// <summary>
+    /// After a failed append (disk full, a busy lock, a reader callback throwing): the ids and "last stored" blobs
+    /// cached while writing may name rows of the rolled-back transaction. Kept, a later append would reference a key,
+    /// cgroup or identity row that does not exist (its samples then drop out of every replay's join, or decode as
+    /// damage), or skip storing sysctls/shared memory as "unchanged". Forget them; they are re-read from the file.
+    /// </summary>
+    private void ForgetUncommitted()
+    {
+        _identIds.Clear();
+        _cgroupIds.Clear();
+        _lastSysctlBlob = null;
+        _sysctlRows = null;
+        _lastShmBlob = null;
+        _keyIds.Clear();
+        _keyNames.Clear();
+        try { LoadKeys(); }
+        catch (SqliteException) { } // the file is unusable anyway; the next call reports it
+    }
+
+    private long AppendInTransaction(Snapshot s, int? topN, SampleExtras? extras)
+    {
         using var tx = _conn.BeginTransaction();
         _insertSample ??= Prepared(_conn, "samples", [.. SampleColumns, .. SampleColumnsV2], " RETURNING id");
         var p = _insertSample.Parameters;
@@ -380,7 +409,7 @@ public sealed partial class HistoryStore : IDisposable
         tx.Commit();
         _oldestCached ??= s.Time;
         return sampleId;
-    });
+    }
 
     private long IdentId(ProcessSnapshot ps, SqliteTransaction tx)
     {

@@ -96,6 +96,35 @@ public sealed class ExtrasRecordingTests : IDisposable
     }
 
     [Fact]
+    public void After_a_failed_append_the_next_one_stores_everything_the_rolled_back_one_had_written()
+    {
+        // The first append writes new counter keys (slab cache names), a cgroup, the shm reading and a process identity,
+        // then fails at the process's cgroup lookup: its transaction rolls back. The same sample appended again must be
+        // stored whole, not with ids and "unchanged" blobs remembered from the rolled-back transaction.
+        Snapshot s = Base() with
+        {
+            Processes = [new ProcessSnapshot { Pid = 4242, Comm = "worker", StartTimeTicks = 77, CommandLine = "worker --x", State = 'S', RssBytes = 8 << 20 }],
+        };
+        s = s with { System = s.System with { MemoryCgroups = [new MemoryCgroup { Version = CgroupVersion.V2, Path = "/memscope_t", Directory = "", UsageBytes = 5 << 20 }] } };
+        var shm = new SharedMemoryUsage([new TmpfsUsage("/dev/shm", 3 << 20)], []);
+        var extras = new SampleExtras { Slabinfo = Slab(("memscope_cache_a", 7)), SharedMemory = shm };
+        long id;
+        using (var w = HistoryStore.OpenForWriting(Db()))
+        {
+            Assert.Throws<IOException>(() => w.Append(s, extras: extras with { CgroupOf = _ => throw new IOException("cgroup file vanished") }));
+            id = w.Append(s with { Time = T0.AddSeconds(1) }, extras: extras with { CgroupOf = _ => (2, "/memscope_t") });
+        }
+        using var r = HistoryStore.OpenForReading(Db());
+        Assert.Equal(1, r.SampleCount);
+        Assert.Equal(shm.Tmpfs, r.SharedMemoryAt(id)!.Value.Usage.Tmpfs);                    // not skipped as "unchanged"
+        Assert.Equal("memscope_cache_a", r.SlabinfoAt(id)!.Value.Slab.Caches.Single().Name); // the key exists
+        Snapshot back = r.Read(id);
+        Assert.Equal("/memscope_t", back.System.MemoryCgroups!.Single().Path);                // the cgroup row exists
+        ProcessSnapshot p = Assert.Single(back.Processes);                                   // the identity row exists
+        Assert.Equal((4242, "worker --x", "/memscope_t"), (p.Pid, p.CommandLine, p.MemoryCgroup));
+    }
+
+    [Fact]
     public void Tmpfs_usage_of_another_root_is_unknown_not_this_machines_statfs()
     {
         // A tree (a container's /host/proc, a capture) whose mounts name /dev/shm: statfs("/dev/shm") would measure
