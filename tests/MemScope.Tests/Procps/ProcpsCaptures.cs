@@ -27,19 +27,39 @@ public static class ProcpsCaptures
     public static string Expected(string tool, string input, string flags) =>
         File.ReadAllText(Path.Combine(Dir, tool, input, Key(flags) + ".txt"));
 
-    /// <summary>A temporary directory holding meminfo, stat and vmstat as links to the input's files.</summary>
-    public static string FakeRoot(Input input)
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<string>> Roots = new();
+
+    /// <summary>
+    /// A temporary directory holding copies of the input's meminfo, stat and vmstat: made once per test run (tests of
+    /// several classes share it) and removed when the run ends. Named with a fresh id, so a directory an earlier run
+    /// left behind (its test host had the same pid) is never taken for this run's copy of possibly newer fixtures.
+    /// </summary>
+    public static string FakeRoot(Input input) => Roots.GetOrAdd(input.Name, _ => new Lazy<string>(() =>
     {
-        string root = Path.Combine(Path.GetTempPath(), "memscope_procps_" + input.Name + "_" + Environment.ProcessId);
-        if (Directory.Exists(root)) return root;
-        string tmp = root + ".tmp" + Guid.NewGuid().ToString("N");
-        Directory.CreateDirectory(tmp);
-        File.Copy(input.Meminfo, Path.Combine(tmp, "meminfo"));
-        File.Copy(input.Stat, Path.Combine(tmp, "stat"));
-        File.Copy(input.Vmstat, Path.Combine(tmp, "vmstat"));
-        try { Directory.Move(tmp, root); }
-        catch (IOException) { Directory.Delete(tmp, true); }
+        string root = Directory.CreateTempSubdirectory($"memscope_procps_{input.Name}_").FullName;
+        File.Copy(input.Meminfo, Path.Combine(root, "meminfo"));
+        File.Copy(input.Stat, Path.Combine(root, "stat"));
+        File.Copy(input.Vmstat, Path.Combine(root, "vmstat"));
+        RegisterCleanup();
         return root;
+    })).Value;
+
+    private static bool _cleanupRegistered;
+    private static readonly object CleanupGate = new();
+
+    private static void RegisterCleanup()
+    {
+        lock (CleanupGate)
+        {
+            if (_cleanupRegistered) return;
+            _cleanupRegistered = true;
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                foreach (Lazy<string> r in Roots.Values)
+                    if (r.IsValueCreated)
+                        try { Directory.Delete(r.Value, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            };
+        }
     }
 
     /// <summary>
