@@ -546,13 +546,20 @@ public sealed partial class HistoryStore : IDisposable
         return n;
     }
 
-    /// <summary>Drops identities no sample refers to any more (a full scan: at most every 10 minutes unless forced).</summary>
+    /// <summary>Drops identities and cgroup paths no sample refers to any more (full scans: at most every 10 minutes unless forced).</summary>
     private void CollectIdentities(bool force)
     {
         if (!force && DateTime.UtcNow - _lastIdentGc < TimeSpan.FromMinutes(10)) return;
         _lastIdentGc = DateTime.UtcNow;
         Exec(_conn, "DELETE FROM process_identities WHERE id NOT IN (SELECT ident_id FROM process_samples)");
         _identIds.Clear();
+        // Cgroup paths too: container hosts create and remove cgroups all day, and the names would outlive the samples.
+        if (SchemaVersion >= 4)
+        {
+            Exec(_conn, "DELETE FROM cgroups WHERE id NOT IN (SELECT cgroup_id FROM cgroup_samples)"
+                        + " AND id NOT IN (SELECT cgroup_id FROM process_identities WHERE cgroup_id IS NOT NULL)");
+            _cgroupIds.Clear();
+        }
     }
 
     private DateTimeOffset? OldestTime()

@@ -509,6 +509,38 @@ public sealed class SystemRecordingTests : IDisposable
     }
 
     [Fact]
+    public void Retention_forgets_cgroup_paths_no_kept_sample_refers_to()
+    {
+        Snapshot s = ProcfsSnapshot();
+        using var w = HistoryStore.OpenForWriting(Db());
+        for (int i = 0; i < 6; i++)
+        {
+            // a container's cgroup that lived for the first three hours, and one that stays
+            MemoryCgroup[] groups = i < 3
+                ? [Cg(CgroupVersion.V1, "/docker/gone", 10, null, 0, 0), Cg(CgroupVersion.V1, "/system.slice", 20, null, 0, 0)]
+                : [Cg(CgroupVersion.V1, "/system.slice", 20 + (ulong)i, null, 0, 0)];
+            w.Append(s with { Time = T0.AddHours(i), System = s.System with { MemoryCgroups = groups } });
+        }
+        Assert.Equal("/docker/gone,/system.slice", CgroupPaths());
+
+        Assert.Equal(3, w.EnforceRetention(new RetentionPolicy(TimeSpan.FromHours(2.5), null), T0.AddHours(5)).SamplesDeleted);
+        Assert.Equal("/system.slice", CgroupPaths());
+        // a path seen again later gets a new row and reads back
+        w.Append(s with { Time = T0.AddHours(6), System = s.System with { MemoryCgroups = [Cg(CgroupVersion.V1, "/docker/gone", 30, null, 0, 0)] } });
+        Assert.Equal("/docker/gone,/system.slice", CgroupPaths());
+        Assert.Equal(30UL, w.Read(w.ListSamples()[^1].Id).System.MemoryCgroups!.Single().UsageBytes);
+
+        string CgroupPaths()
+        {
+            using var c = new SqliteConnection($"Data Source={Db()};Pooling=False;Mode=ReadOnly");
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT group_concat(path) FROM (SELECT path FROM cgroups ORDER BY path)";
+            return (string)cmd.ExecuteScalar()!;
+        }
+    }
+
+    [Fact]
     public void Cli_doctor_and_swap_replay_read_nothing_live()
     {
         string db = SwapStormRecording();
