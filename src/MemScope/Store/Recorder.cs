@@ -115,6 +115,7 @@ public sealed class Recorder(SnapshotCollector collector, HistoryStore store, Re
             catch (KernelFileException e)
             {
                 _slabDenied = e.Error is KernelFileError.Denied or KernelFileError.Gone;
+                _slabNoted = false; // a later good reading says "recorded" again (a malformed read is not for good)
                 store.SetMeta(HistoryStore.SlabinfoMeta, "unavailable: " + e.Error switch
                 {
                     KernelFileError.Denied => "the recorder was not root (/proc/slabinfo is readable by root only)",

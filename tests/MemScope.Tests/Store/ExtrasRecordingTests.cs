@@ -96,6 +96,35 @@ public sealed class ExtrasRecordingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_slabinfo_read_error_is_noted_and_a_later_good_reading_notes_it_recorded_again()
+    {
+        string root = FakeProc();
+        string slabinfo = Path.Combine(root, "slabinfo");
+        File.Delete(slabinfo); // the fixture's symlink: a copy we can spoil
+        File.Copy(Path.Combine(ProcfsRoot, "slabinfo"), slabinfo);
+        var metas = new List<string?>();
+        using (var w = HistoryStore.OpenForWriting(Db()))
+        {
+            var recorder = new Recorder(new SnapshotCollector(new ProcFs(root), new SysFs(Path.Combine(Paths.SharedFixtures, "procfs", "sys"))), w,
+                new RecorderOptions { Interval = TimeSpan.FromMilliseconds(100), MaxSamples = 3, ExtrasInterval = TimeSpan.FromMilliseconds(100) });
+            await recorder.RunAsync(CancellationToken.None, _ =>
+            {
+                metas.Add(w.GetMeta(HistoryStore.SlabinfoMeta));
+                if (metas.Count == 1) File.WriteAllText(slabinfo, "slabinfo - version: 9.9\nnot a cache line\n"); // a format this reader does not know
+                else File.Copy(Path.Combine(ProcfsRoot, "slabinfo"), slabinfo, overwrite: true);
+            });
+        }
+        Assert.Equal(3, metas.Count);
+        Assert.Equal("recorded every 0.1 s", metas[0]);
+        Assert.StartsWith("unavailable: ", metas[1]);
+        Assert.Equal("recorded every 0.1 s", metas[2]); // one bad read does not mark slabinfo unavailable for good
+        using var r = HistoryStore.OpenForReading(Db());
+        List<SampleInfo> samples = r.ListSamples();
+        Assert.Equal(samples[0].Id, r.SlabinfoAt(samples[1].Id)!.Value.At.Id); // sample 2 had no reading of its own
+        Assert.Equal(samples[2].Id, r.SlabinfoAt(samples[2].Id)!.Value.At.Id);
+    }
+
+    [Fact]
     public void After_a_failed_append_the_next_one_stores_everything_the_rolled_back_one_had_written()
     {
         // The first append writes new counter keys (slab cache names), a cgroup, the shm reading and a process identity,
