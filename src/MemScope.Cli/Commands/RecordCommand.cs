@@ -75,8 +75,15 @@ internal static class RecordCommand
             bool interrupted = false;
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; interrupted = true; cts.Cancel(); });
             using HistoryStore store = HistoryStore.OpenForWriting(path);
-            store.SetMeta("hostname", Environment.MachineName);
-            store.SetMeta("kernel", Environment.OSVersion.VersionString);
+            // The machine the /proc root belongs to (a --proc-root capture or container's /host/proc is not this one).
+            foreach ((string key, string file) in new[] { ("hostname", "sys/kernel/hostname"), ("kernel", "sys/kernel/osrelease") })
+            {
+                try
+                {
+                    if (Procfs.KernelFile.TryReadAllText(collector.Proc.PathOf(file))?.Trim() is { Length: > 0 } value) store.SetMeta(key, value);
+                }
+                catch (Procfs.KernelFileException) { } // unknown then: never a reason not to record
+            }
             if (store.GetMeta("created_at") is null) store.SetMeta("created_at", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             error.WriteLine($"memscope: recording to {store.Path} every {intervalText} (smaps_rollup for top {topN}; retain {(maxAge is null ? "all" : retainText)}, max size {(maxBytes is null ? "none" : sizeText)}); Ctrl-C or SIGTERM stops");
             error.Flush();

@@ -141,6 +141,27 @@ public sealed class HistoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void Hostname_and_kernel_are_the_proc_roots_machine_not_this_one()
+    {
+        string proc = Path.Combine(_dir, "proc");
+        TempTrees.CopyWritable(FixtureProc, proc);
+        string sys = Path.Combine(Paths.SharedFixtures, "node_exporter", "sys");
+        // node_exporter's capture has no hostname/osrelease: unknown, not this machine's name
+        Assert.Equal(0, CliRun.Run("record", "--proc-root", proc, "--sys-root", sys, "--db", Db("a.db"), "--count", "1").ExitCode);
+        using (var a = HistoryStore.OpenForReading(Db("a.db")))
+        {
+            Assert.Null(a.GetMeta("hostname"));
+            Assert.Null(a.GetMeta("kernel"));
+        }
+        File.WriteAllText(Path.Combine(proc, "sys", "kernel", "hostname"), "db-7\n");
+        File.WriteAllText(Path.Combine(proc, "sys", "kernel", "osrelease"), "5.15.0-91-generic\n");
+        Assert.Equal(0, CliRun.Run("record", "--proc-root", proc, "--sys-root", sys, "--db", Db("b.db"), "--count", "1").ExitCode);
+        using var b = HistoryStore.OpenForReading(Db("b.db"));
+        Assert.Equal("db-7", b.GetMeta("hostname"));
+        Assert.Equal("5.15.0-91-generic", b.GetMeta("kernel"));
+    }
+
+    [Fact]
     public void Garbage_file_is_reported_as_damaged()
     {
         File.WriteAllText(Db("junk.db"), new string('x', 10_000));
