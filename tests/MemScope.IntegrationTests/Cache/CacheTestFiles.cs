@@ -79,6 +79,45 @@ internal static class CacheTestFiles
         return n;
     }
 
+    /// <summary>
+    /// Waits until the memscope that CliRun is running (this process in-process, or a child of it with MEMSCOPE_BIN)
+    /// has opened its perf events, plus a moment to open and enable the rest (a tight loop). A fixed delay from the
+    /// start instead would have to cover the CLI's start-up, which on a loaded machine or as the run's first JIT of
+    /// the command can take longer than the guess, and the read would then start before the interval does.
+    /// </summary>
+    public static void WaitForCliPerfEvents(Task run)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!run.IsCompleted)
+        {
+            if (CliProcesses().Any(pid => { try { return OpenPerfFds(pid) > 0; } catch (IOException) { return false; } }))
+            {
+                Thread.Sleep(300);
+                return;
+            }
+            if (clock.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException("memscope opened no perf event within 30 s");
+            Thread.Sleep(10);
+        }
+        run.GetAwaiter().GetResult(); // ended before tracing: let its failure (or result) speak
+    }
+
+    /// <summary>0 (this process, for in-process runs) and this process's children (memscope as a program).</summary>
+    private static IEnumerable<int> CliProcesses()
+    {
+        yield return 0;
+        if (!CliRun.UsingBinary) yield break;
+        string self = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (f.Length > 1 && f[1] == self) yield return pid;
+        }
+    }
+
     /// <summary>A pid that no process has right now.</summary>
     public static int DeadPid()
     {

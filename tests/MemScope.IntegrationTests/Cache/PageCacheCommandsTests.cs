@@ -108,7 +108,7 @@ public class PageCacheCommandsTests : IDisposable
         string file = CacheTestFiles.Create("cachestat_cli", FileBytes);
         CacheTestFiles.DropFromCache(file);
         Task<CliResult> run = Task.Run(() => CliRun.Run("cachestat", "4", "1", "--json"));
-        Thread.Sleep(1500);
+        CacheTestFiles.WaitForCliPerfEvents(run);
         CacheTestFiles.ReadAll(file);
         CliResult r = run.Result;
         Assert.True(r.ExitCode == 0, r.Stderr);
@@ -222,7 +222,7 @@ public class PageCacheCommandsTests : IDisposable
     private static (JsonElement Row, int Pid) RunCachetopAround(string dd, string file)
     {
         Task<CliResult> run = Task.Run(() => CliRun.Run("cachetop", "4", "-b", "-n", "1", "--json", "--top", "0", "--sort", "pid"));
-        Thread.Sleep(1500);
+        CacheTestFiles.WaitForCliPerfEvents(run);
         using var reader = Process.Start(new ProcessStartInfo(dd) { ArgumentList = { $"if={file}", "of=/dev/null", "bs=1M" }, RedirectStandardError = true })!;
         int pid = reader.Id;
         reader.StandardError.ReadToEnd();
