@@ -17,13 +17,25 @@ internal static class CacheTestFiles
     private static string CreateDir()
     {
         if (Directory.Exists("/work/scratch"))
-            return Directory.CreateDirectory("/work/scratch/cache").FullName;
+            return RequireDiskBacked(Directory.CreateDirectory("/work/scratch/cache").FullName);
         string d = Directory.CreateDirectory(Path.Combine("/var/tmp", $"memscope_cache_tests_{Environment.ProcessId}")).FullName;
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try { Directory.Delete(d, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         };
-        return d;
+        return RequireDiskBacked(d);
+    }
+
+    /// <summary>A tmpfs or ramfs directory would fail the eviction tests with baffling numbers: say what is wrong instead.</summary>
+    private static string RequireDiskBacked(string dir)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-f", "-c", "%T", dir])
+            { RedirectStandardOutput = true })!;
+        string type = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        if (type is "tmpfs" or "ramfs")
+            throw new InvalidOperationException($"cache tests need a disk-backed directory (their pages must be evictable); {dir} is on {type}");
+        return dir;
     }
 
     /// <summary>Creates (or reuses) a file of exactly <paramref name="bytes"/> random-ish bytes, fsynced.</summary>
