@@ -2,12 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace MemScope.IntegrationTests.Store;
 
-/// <summary>No other test class runs meanwhile: the processes they start would change the size of samples mid-test.</summary>
-[CollectionDefinition(nameof(RecordSizeCapTests), DisableParallelization = true)]
-public sealed class RecordSizeCapCollection;
-
 /// <summary>record --max-size: retention keeps the files under the cap, within one sample's writes.</summary>
-[Collection(nameof(RecordSizeCapTests))]
 public sealed class RecordSizeCapTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "memscope-cap-" + Guid.NewGuid().ToString("N"));
@@ -28,7 +23,7 @@ public sealed class RecordSizeCapTests : IDisposable
         // The first sample carries every process's identity (command line) and, while SQLite checkpoints it, sits in
         // both the WAL and the database file: that transient is about twice the first sample and belongs to no cap
         // smaller than that. So the cap is set from a real first sample taken just before (a process count would miss
-        // long command lines and the processes other tests start meanwhile), and the first sample's transient is
+        // long command lines and what the unit tests, run alongside by `dotnet test`, start), and the first sample's transient is
         // checked on its own.
         string calibration = Path.Combine(_dir, "first.db");
         using (var first = new RecorderProcess("--db", calibration, "--count", "1", "-v"))
