@@ -62,17 +62,24 @@ internal static class ServeCommand
             {
                 throw new CliException(ExitCodes.IoError, $"cannot listen on {options.Listen}: {e.Message}");
             }
+            // CliHost turns System.CommandLine's termination handling off (ct never fires on a signal), so Ctrl-C and
+            // SIGTERM (systemd's stop) are ours to catch: without this, serve ignored both until SIGKILL.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var signals = new List<System.Runtime.InteropServices.PosixSignalRegistration>();
+            foreach (var sig in new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM })
+                signals.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(sig, c => { c.Cancel = true; stop.Cancel(); }));
             output.WriteLine($"memscope serve: listening on {host.Address} (metrics {host.Address}metrics, dashboard {host.Address}); Ctrl-C stops");
             output.Flush();
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException)
             {
             }
             finally
             {
+                foreach (var r in signals) r.Dispose();
                 await host.StopAsync();
             }
             return ExitCodes.Ok;
