@@ -11,7 +11,7 @@ internal static class DiffCommand
     public static Command Create()
     {
         var cmd = new Command("diff", "What grew or shrank between two recorded moments (system fields, processes, new and gone)");
-        var t1 = new Argument<string>("T1") { Description = "Earlier time (ISO 8601, HH:MM[:SS] today, -10m)" };
+        var t1 = new Argument<string>("T1") { Description = "Earlier time (ISO 8601, HH:MM[:SS] today, -10m, Unix seconds or now)" };
         var t2 = new Argument<string>("T2") { Description = "Later time (default: now, i.e. the last sample)", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "now" };
         var db = new Option<string?>("--db") { Description = "Recording (default: the one 'memscope record' writes)", HelpName = "PATH" };
         var top = new Option<int>("--top", "-n") { Description = "Rows per section", DefaultValueFactory = _ => 15 };

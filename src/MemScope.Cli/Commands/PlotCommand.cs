@@ -18,7 +18,7 @@ internal static class PlotCommand
     {
         var cmd = new Command("plot", "Charts of a recording: memory composition, swap and si/so, PSI, top processes' RSS");
         var db = new Option<string?>("--db") { Description = "Recording (default: the one 'memscope record' writes)", HelpName = "PATH" };
-        var from = new Option<string?>("--from") { Description = "Start (ISO 8601, HH:MM[:SS] today, -1h; default: first sample)", HelpName = "TIME" };
+        var from = new Option<string?>("--from") { Description = "Start (ISO 8601, HH:MM[:SS] today, -1h, Unix seconds or now; default: first sample)", HelpName = "TIME" };
         var to = new Option<string?>("--to") { Description = "End (default: last sample)", HelpName = "TIME" };
         var outDir = new Option<string>("--out", "-o") { Description = "Directory for the files", DefaultValueFactory = _ => ".", HelpName = "DIR" };
         var format = new Option<string>("--format") { Description = "png or svg", DefaultValueFactory = _ => "png" };

@@ -104,7 +104,8 @@ internal static class RecordCommand
                     $"sample {w.Id} {w.Time.ToUnixTimeMilliseconds()} {w.Time:O} processes {w.Processes} collect {w.CollectTime.TotalMilliseconds:F1}ms write {w.WriteTime.TotalMilliseconds:F1}ms size {w.FileBytes}{(w.Trimmed > 0 ? $" trimmed {w.Trimmed}" : "")} read {w.Counts.New + w.Counts.Reread} kept {w.Counts.Kept} pss_read {w.Counts.RollupsRead} pss_kept {w.Counts.RollupsKept}"));
                 output.Flush();
             }).ConfigureAwait(false);
-            error.WriteLine($"memscope: stopped after {n} samples; {store.Path} holds {store.SampleCount} samples, {store.FileBytes / 1024} KiB");
+            long held = store.SampleCount;
+            error.WriteLine($"memscope: stopped after {n} sample{(n == 1 ? "" : "s")}; {store.Path} holds {held} sample{(held == 1 ? "" : "s")}, {store.FileBytes / 1024} KiB");
             return interrupted ? ExitCodes.Interrupted : ExitCodes.Ok;
         });
         return cmd;

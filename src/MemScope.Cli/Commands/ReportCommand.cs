@@ -13,7 +13,7 @@ internal static class ReportCommand
     {
         var cmd = new Command("report", "Summarise a recorded window: peaks and lows, growers, swap and reclaim, OOM kills, doctor findings");
         var db = new Option<string?>("--db") { Description = "Recording (default: the one 'memscope record' writes)", HelpName = "PATH" };
-        var from = new Option<string?>("--from") { Description = "Start (ISO 8601, HH:MM[:SS] today, -1h; default: first sample)", HelpName = "TIME" };
+        var from = new Option<string?>("--from") { Description = "Start (ISO 8601, HH:MM[:SS] today, -1h, Unix seconds or now; default: first sample)", HelpName = "TIME" };
         var to = new Option<string?>("--to") { Description = "End (default: last sample)", HelpName = "TIME" };
         var top = new Option<int>("--top", "-n") { Description = "Processes to list", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "JSON (bytes, ISO times)" };

@@ -19,7 +19,7 @@ internal sealed class SnapshotSource
 
     public Option<string?> At { get; } = new("--at")
     {
-        Description = "Replay the sample recorded at or just before TIME (ISO 8601, HH:MM[:SS] today, -10m; latest if omitted)",
+        Description = "Replay the sample recorded at or just before TIME (ISO 8601, HH:MM[:SS] today, -10m, Unix seconds or now; latest if omitted)",
         HelpName = "TIME",
     };
 
@@ -72,6 +72,6 @@ internal sealed class SnapshotSource
     {
         if (TimeSpec.TryParse(text, DateTimeOffset.Now, out var t)) return t;
         throw new CliException(ExitCodes.Usage,
-            $"{option} '{text}': not a time (use ISO 8601 like 2026-11-27T10:15:00Z, HH:MM[:SS] for today, -10m for ten minutes ago, or now)");
+            $"{option} '{text}': not a time (use ISO 8601 like 2026-11-27T10:15:00Z, HH:MM[:SS] for today, -10m for ten minutes ago, Unix seconds, or now)");
     }
 }

@@ -45,7 +45,7 @@ public static partial class TimeSpec
 
     public static DateTimeOffset Parse(string text, DateTimeOffset now, string what) =>
         TryParse(text, now, out var t) ? t
-            : throw new FormatException($"{what} '{text}': not a time (use ISO 8601 like 2026-11-27T10:15:00Z, HH:MM[:SS] for today, -10m for ten minutes ago, or now)");
+            : throw new FormatException($"{what} '{text}': not a time (use ISO 8601 like 2026-11-27T10:15:00Z, HH:MM[:SS] for today, -10m for ten minutes ago, Unix seconds, or now)");
 
     [GeneratedRegex(@"^\d{9,}(\.\d+)?$")]
     private static partial Regex UnixSeconds();
